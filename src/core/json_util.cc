@@ -1,0 +1,18 @@
+#include "core/json_util.h"
+
+#include "core/file_io.h"
+
+namespace longctx {
+
+Result<nlohmann::json> read_json_file(const std::string& path) {
+  LONGCTX_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error(ErrorCode::kCorrupt, "'{}': not valid JSON", path);
+  return j;
+}
+
+Status write_json_atomic(const std::string& path, const nlohmann::json& j) {
+  return write_file_atomic(path, j.dump(2) + "\n");
+}
+
+}  // namespace longctx

@@ -1,0 +1,92 @@
+#include "core/units.h"
+
+#include <cctype>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace longctx {
+namespace {
+
+Result<uint64_t> parse_with(const std::string& s, const char* what,
+                            double (*mult)(const std::string& suffix, bool& ok)) {
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': expected a number with an optional suffix", what, s);
+  double v = std::stod(s.substr(0, i));
+  std::string suf = s.substr(i);
+  for (auto& c : suf) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool ok = true;
+  double m = mult(suf, ok);
+  if (!ok) return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': unknown suffix '{}'", what, s, s.substr(i));
+  return static_cast<uint64_t>(std::llround(v * m));
+}
+
+}  // namespace
+
+Result<uint64_t> parse_byte_size(const std::string& s) {
+  return parse_with(s, "size", [](const std::string& u, bool& ok) -> double {
+    if (u.empty() || u == "B") return 1;
+    if (u == "K" || u == "KB") return 1e3;
+    if (u == "M" || u == "MB") return 1e6;
+    if (u == "G" || u == "GB") return 1e9;
+    if (u == "T" || u == "TB") return 1e12;
+    if (u == "KIB") return 1024.0;
+    if (u == "MIB") return 1024.0 * 1024;
+    if (u == "GIB") return 1024.0 * 1024 * 1024;
+    if (u == "TIB") return 1024.0 * 1024 * 1024 * 1024;
+    ok = false;
+    return 0;
+  });
+}
+
+Result<uint64_t> parse_token_count(const std::string& s) {
+  return parse_with(s, "token count", [](const std::string& u, bool& ok) -> double {
+    if (u.empty()) return 1;
+    if (u == "K") return 1e3;
+    if (u == "M") return 1e6;
+    if (u == "B" || u == "G") return 1e9;
+    if (u == "T") return 1e12;
+    ok = false;
+    return 0;
+  });
+}
+
+Result<uint64_t> parse_seq_len(const std::string& s) {
+  return parse_with(s, "length", [](const std::string& u, bool& ok) -> double {
+    if (u.empty()) return 1;
+    if (u == "K") return 1024;
+    if (u == "M") return 1024.0 * 1024;
+    ok = false;
+    return 0;
+  });
+}
+
+std::string format_bytes(double b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int i = 0;
+  while (b >= 1000 && i < 4) {
+    b /= 1000;
+    ++i;
+  }
+  return i == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.2f} {}", b, units[i]);
+}
+
+std::string format_count(double n) {
+  const char* units[] = {"", "K", "M", "B", "T"};
+  int i = 0;
+  while (n >= 1000 && i < 4) {
+    n /= 1000;
+    ++i;
+  }
+  return i == 0 ? fmt::format("{:.0f}", n) : fmt::format("{:.2f}{}", n, units[i]);
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "--";
+  auto t = static_cast<long>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+}  // namespace longctx

@@ -1,0 +1,20 @@
+// Human-friendly sizes. Conventions (issue 3 / paper packing):
+//  - byte sizes: "10GB" = 10^10 bytes, "10GiB" = 10 * 2^30, "500MB", plain numbers are bytes;
+//  - token budgets: K/M/B/T = 10^3/10^6/10^9/10^12 ("5B" = 5e9 tokens);
+//  - sequence and context lengths: K = 1024 ("80K" = 81,920; "128K" = 131,072).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace longctx {
+
+Result<uint64_t> parse_byte_size(const std::string& s);
+Result<uint64_t> parse_token_count(const std::string& s);
+Result<uint64_t> parse_seq_len(const std::string& s);
+std::string format_bytes(double bytes);     // "1.23 GB"
+std::string format_count(double n);         // "1.23M"
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace longctx

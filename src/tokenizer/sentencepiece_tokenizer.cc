@@ -1,0 +1,95 @@
+// Adapter over the SentencePiece library (libsentencepiece from Debian).
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <filesystem>
+
+#include "core/file_io.h"
+#include "core/hash.h"
+#include "tokenizer/tokenizer.h"
+
+namespace longctx {
+namespace {
+
+class SentencePieceTokenizer : public Tokenizer {
+ public:
+  static Result<std::unique_ptr<Tokenizer>> load(const std::string& path) {
+    auto t = std::make_unique<SentencePieceTokenizer>();
+    LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+    auto st = t->sp_.LoadFromSerializedProto(bytes);
+    if (!st.ok())
+      return make_error(ErrorCode::kCorrupt, "'{}': not a SentencePiece model: {}", path, st.ToString());
+    t->checksum_ = xxh64(bytes);
+    return std::unique_ptr<Tokenizer>(std::move(t));
+  }
+  Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
+    std::vector<int> tmp;
+    auto st = sp_.Encode(absl_view(text), &tmp);
+    if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece encode failed: {}", st.ToString());
+    ids->insert(ids->end(), tmp.begin(), tmp.end());
+    return Status::ok();
+  }
+  Result<std::string> decode(std::span<const uint32_t> ids) const override {
+    std::vector<int> tmp(ids.begin(), ids.end());
+    for (int id : tmp)
+      if (id < 0 || id >= sp_.GetPieceSize())
+        return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary (size {})", id,
+                          sp_.GetPieceSize());
+    std::string out;
+    auto st = sp_.Decode(tmp, &out);
+    if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece decode failed: {}", st.ToString());
+    return out;
+  }
+  uint32_t vocab_size() const override { return static_cast<uint32_t>(sp_.GetPieceSize()); }
+  int32_t bos_id() const override { return sp_.bos_id(); }
+  int32_t eos_id() const override { return sp_.eos_id(); }
+  int32_t unk_id() const override { return sp_.unk_id(); }
+  int32_t pad_id() const override { return sp_.pad_id(); }
+  std::string id_to_piece(uint32_t id) const override {
+    return id < vocab_size() ? sp_.IdToPiece(static_cast<int>(id)) : std::string();
+  }
+  std::string impl_name() const override { return "sentencepiece"; }
+  uint64_t model_checksum() const override { return checksum_; }
+
+ private:
+  // sentencepiece 0.1.97 takes absl::string_view, which is std::string_view-compatible.
+  static std::string_view absl_view(std::string_view s) { return s; }
+  sentencepiece::SentencePieceProcessor sp_;
+  uint64_t checksum_ = 0;
+};
+
+}  // namespace
+
+Result<TokenizerImpl> parse_tokenizer_impl(const std::string& name) {
+  if (name == "auto" || name.empty()) return TokenizerImpl::kAuto;
+  if (name == "spm" || name == "sentencepiece") return TokenizerImpl::kSentencePiece;
+  return make_error(ErrorCode::kInvalidArgument, "unknown tokenizer implementation '{}' (expected auto or spm)", name);
+}
+
+Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path, TokenizerImpl impl) {
+  std::string p = path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(p, ec)) p += "/tokenizer.model";
+  if (!file_exists(p)) return make_error(ErrorCode::kNotFound, "tokenizer model '{}' not found", p);
+  (void)impl;  // kAuto currently resolves to the SentencePiece library (issue 5 adds the fast encoder)
+  return SentencePieceTokenizer::load(p);
+}
+
+Status train_sentencepiece_bpe(const TokenizerTrainConfig& cfg) {
+  if (cfg.input_files.empty()) return make_error(ErrorCode::kInvalidArgument, "tokenizer training needs input files");
+  std::string inputs;
+  for (const auto& f : cfg.input_files) inputs += (inputs.empty() ? "" : ",") + f;
+  std::string args = fmt::format(
+      "--input={} --model_prefix={} --model_type=bpe --vocab_size={} --byte_fallback=true "
+      "--split_digits=true --allow_whitespace_only_pieces=true --remove_extra_whitespaces=false "
+      "--normalization_rule_name=identity --character_coverage={} --input_sentence_size={} "
+      "--shuffle_input_sentence=true --max_sentence_length={} --num_threads={} --random_seed={} "
+      "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --minloglevel=2",
+      inputs, cfg.model_prefix, cfg.vocab_size, cfg.character_coverage, cfg.input_sentence_size,
+      cfg.max_sentence_length, cfg.num_threads, cfg.seed);
+  auto st = sentencepiece::SentencePieceTrainer::Train(args);
+  if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece training failed: {}", st.ToString());
+  return Status::ok();
+}
+
+}  // namespace longctx
