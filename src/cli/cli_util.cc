@@ -1,0 +1,89 @@
+#include "cli/cli_util.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "core/units.h"
+
+namespace longctx::cli {
+
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+
+bool& global_quiet() {
+  static bool q = false;
+  return q;
+}
+
+int fail(const Status& st) { return fail(st.message()); }
+
+int fail(const std::string& message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "longctx: error: {}\n", message);
+  return 1;
+}
+
+ProgressBar::ProgressBar(std::string label, bool quiet)
+    : label_(std::move(label)), quiet_(quiet || global_quiet()), tty_(::isatty(2) != 0) {}
+
+ProgressFn ProgressBar::fn() {
+  return [this](const ProgressSnapshot& s) { render(s); };
+}
+
+void ProgressBar::render(const ProgressSnapshot& s) {
+  if (quiet_) return;
+  double period = tty_ ? 0.2 : 10.0;
+  if (!s.final && s.elapsed_s - last_draw_ < period) return;
+  last_draw_ = s.elapsed_s;
+  double frac = s.bytes_total ? std::min(1.0, static_cast<double>(s.bytes) / static_cast<double>(s.bytes_total)) : -1;
+  double rate = s.elapsed_s > 0 ? static_cast<double>(s.bytes) / s.elapsed_s : 0;
+  std::string bar;
+  if (frac >= 0) {
+    int w = 24, full = static_cast<int>(frac * w);
+    bar = "[" + std::string(full, '=') + (full < w ? ">" : "") + std::string(std::max(0, w - full - 1), ' ') + "]";
+    bar += fmt::format(" {:5.1f}%", 100 * frac);
+  }
+  std::string line = fmt::format("{} {} {} docs", label_, bar, format_count(static_cast<double>(s.docs)));
+  if (s.bytes) line += fmt::format(" | {}", format_bytes(static_cast<double>(s.bytes)));
+  if (s.tokens) line += fmt::format(" | {} tok", format_count(static_cast<double>(s.tokens)));
+  if (rate > 0) line += fmt::format(" | {}/s", format_bytes(rate));
+  if (s.tokens && s.elapsed_s > 0) line += fmt::format(" {} tok/s", format_count(s.tokens / s.elapsed_s));
+  if (frac > 0 && frac < 1) line += fmt::format(" | ETA {}", format_duration(s.elapsed_s * (1 - frac) / frac));
+  line += fmt::format(" | {}", format_duration(s.elapsed_s));
+  if (tty_) {
+    fmt::print(stderr, "\r\033[2K{}", line);
+    drawn_ = true;
+    if (s.final) {
+      fmt::print(stderr, "\n");
+      drawn_ = false;
+    }
+  } else {
+    fmt::print(stderr, "{}\n", line);
+  }
+  std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+  if (drawn_ && !quiet_) fmt::print(stderr, "\n");
+  drawn_ = false;
+}
+
+Status parse_task(const std::string& s, uint32_t* task, uint32_t* num_tasks) {
+  auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    *task = static_cast<uint32_t>(std::stoul(s.substr(0, slash)));
+    *num_tasks = static_cast<uint32_t>(std::stoul(s.substr(slash + 1)));
+  } catch (const std::exception&) {
+    return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected i/N, e.g. 0/4", s);
+  }
+  if (*num_tasks == 0 || *task >= *num_tasks)
+    return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected 0 <= i < N", s);
+  return Status::ok();
+}
+
+}  // namespace longctx::cli

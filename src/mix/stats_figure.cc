@@ -1,0 +1,28 @@
+#include "mix/stats_figure.h"
+
+#include <fmt/format.h>
+
+#include "plot/charts.h"
+
+namespace longctx {
+
+Status draw_stats_figure(const CorpusStats& stats, const std::string& path, const std::string& title) {
+  plot::HistogramGridConfig cfg;
+  cfg.title = title;
+  cfg.x_label = "document length (tokens)";
+  cfg.y_label = "share of the domain's tokens";
+  cfg.bucket_labels = stats.bucket_labels;
+  cfg.normalize = true;
+  for (const auto& d : stats.domains) {
+    plot::HistogramPanel p;
+    std::string longs;
+    if (!d.long_token_share.empty() && !stats.thresholds.empty())
+      longs = fmt::format(", {:.0f}% in >{}K", 100 * d.long_token_share[0], stats.thresholds[0] / 1024);
+    p.name = fmt::format("{} ({:.1f}% of tokens{})", d.name, 100 * d.token_share, longs);
+    for (auto t : d.bucket_tokens) p.values.push_back(static_cast<double>(t));
+    cfg.panels.push_back(std::move(p));
+  }
+  return plot::render_histogram_grid(cfg, path);
+}
+
+}  // namespace longctx

@@ -1,0 +1,14 @@
+// The picture of a store's domain x length distribution (the analysis behind the paper's
+// Figure 2): one panel per domain, the share of its tokens in each length bucket.
+#pragma once
+#include <string>
+
+#include "core/status.h"
+#include "mix/stats.h"
+
+namespace longctx {
+
+// Writes PNG or SVG by the path's extension.
+Status draw_stats_figure(const CorpusStats& stats, const std::string& path, const std::string& title);
+
+}  // namespace longctx

@@ -1,0 +1,334 @@
+#include "store/build_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/file_io.h"
+#include "core/hash.h"
+#include "core/json_util.h"
+#include "store/document_store.h"
+
+namespace longctx {
+namespace {
+
+struct Batch {
+  uint64_t seq = 0;
+  std::vector<Document> docs;
+  std::vector<std::vector<uint32_t>> tokens;  // filled by a worker
+  BadRecordStats bad;                         // bad records met since the previous batch
+  uint32_t end_file_pos = 0;                  // input position after this batch: task file list position
+  uint64_t end_record = 0;                    //   and the last record consumed in that file (0: none)
+  uint64_t raw_bytes_done = 0;                // compressed bytes read up to here (progress)
+  Status error;                               // a worker's failure
+  bool last = false;
+};
+
+// Bounded, ordered hand-over between reader, workers and writer.
+class Pipeline {
+ public:
+  explicit Pipeline(int max_inflight) : max_inflight_(max_inflight) {}
+  // Reader: blocks while too many batches are in flight.
+  bool push(std::unique_ptr<Batch> b) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_space_.wait(lk, [&] { return inflight_ < max_inflight_ || stop_; });
+    if (stop_) return false;
+    ++inflight_;
+    todo_.push_back(std::move(b));
+    cv_todo_.notify_one();
+    return true;
+  }
+  std::unique_ptr<Batch> take_work() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_todo_.wait(lk, [&] { return !todo_.empty() || stop_ || reader_done_; });
+    if (todo_.empty()) return nullptr;
+    auto b = std::move(todo_.front());
+    todo_.pop_front();
+    return b;
+  }
+  void finish_work(std::unique_ptr<Batch> b) {
+    std::lock_guard<std::mutex> lk(mu_);
+    uint64_t s = b->seq;
+    done_[s] = std::move(b);
+    cv_done_.notify_all();
+  }
+  std::unique_ptr<Batch> take_next_done(uint64_t seq) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_done_.wait(lk, [&] { return done_.count(seq) || stop_; });
+    if (!done_.count(seq)) return nullptr;
+    auto b = std::move(done_[seq]);
+    done_.erase(seq);
+    --inflight_;
+    cv_space_.notify_one();
+    return b;
+  }
+  void reader_done() {
+    std::lock_guard<std::mutex> lk(mu_);
+    reader_done_ = true;
+    cv_todo_.notify_all();
+  }
+  void stop() {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+    cv_space_.notify_all();
+    cv_todo_.notify_all();
+    cv_done_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_space_, cv_todo_, cv_done_;
+  std::deque<std::unique_ptr<Batch>> todo_;
+  std::map<uint64_t, std::unique_ptr<Batch>> done_;
+  int inflight_ = 0, max_inflight_;
+  bool stop_ = false, reader_done_ = false;
+};
+
+// Identifies a run's inputs and settings, so a checkpoint is only resumed by the same command.
+std::string run_fingerprint(const TokenizeConfig& cfg, const CorpusFiles& files, const std::vector<uint32_t>& mine,
+                            const Tokenizer& tok) {
+  Xxh64Stream h;
+  auto add = [&](const std::string& s) {
+    h.update(s.data(), s.size());
+    h.update("\0", 1);
+  };
+  for (uint32_t i : mine) add(files.relative[i] + "#" + std::to_string(files.sizes[i]));
+  add(cfg.corpus.text_field);
+  add(cfg.corpus.domain_field);
+  add(cfg.corpus.domain_from_path);
+  add(cfg.corpus.default_domain);
+  add(cfg.corpus.skip_bad_records ? "skip" : "strict");
+  add(hex64(tok.model_checksum()));
+  add(fmt::format("{}/{}", cfg.task, cfg.num_tasks));
+  return hex64(h.digest());
+}
+
+}  // namespace
+
+Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokenizer& tok, const ProgressFn& progress) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (cfg.num_tasks == 0 || cfg.task >= cfg.num_tasks)
+    return make_error(ErrorCode::kInvalidArgument, "--task {}/{}: expected 0 <= i < N", cfg.task, cfg.num_tasks);
+  LONGCTX_ASSIGN_OR_RETURN(CorpusFiles files, list_corpus_files(cfg.corpus));
+  if (!cfg.corpus.domain_from_path.empty()) {
+    try {
+      std::regex re(cfg.corpus.domain_from_path);
+    } catch (const std::regex_error& e) {
+      return make_error(ErrorCode::kInvalidArgument, "--domain-from-path '{}' is not a valid regular expression: {}",
+                        cfg.corpus.domain_from_path, e.what());
+    }
+  }
+  const std::vector<uint32_t> mine = task_file_indices(files, cfg.task, cfg.num_tasks);
+  const std::string& out = cfg.out_dir;
+  const std::string fingerprint = run_fingerprint(cfg, files, mine, tok);
+  const uint32_t token_bytes = token_bytes_for_vocab(tok.vocab_size());
+
+  if (file_exists(out + "/manifest.json")) {
+    if (!cfg.overwrite)
+      return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a finished store; choose another --out or pass --overwrite", out);
+    for (const char* f : {"manifest.json", "tokens.bin", "docs.bin"}) LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(out + "/" + f));
+  }
+  LONGCTX_RETURN_IF_ERROR(make_dirs(out));
+
+  // ---- resume from a checkpoint, or start fresh ----
+  TokenizeSummary sum;
+  StoreWriter writer;
+  uint32_t start_pos = 0;
+  uint64_t start_record = 0;
+  const std::string ckpt_path = out + "/resume.json";
+  bool resumed = false;
+  if (file_exists(ckpt_path)) {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json ck, read_json_file(ckpt_path));
+    if (ck.value("fingerprint", "") != fingerprint)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "'{}' holds an interrupted run of a different command (other inputs, tokenizer or options); "
+                        "remove the directory or rerun the original command", out);
+    auto w = StoreWriter::resume(out, token_bytes, ck["tokens"].get<uint64_t>(), ck["documents"].get<uint64_t>());
+    if (!w.is_ok()) return w.status();
+    writer = std::move(*w);
+    writer.set_domains(ck["domains"].get<std::vector<std::string>>());
+    start_pos = ck["file_pos"].get<uint32_t>();
+    start_record = ck["record"].get<uint64_t>();
+    sum.documents = writer.num_docs();
+    sum.tokens = writer.num_tokens();
+    sum.text_bytes = ck["text_bytes"].get<uint64_t>();
+    sum.dropped = BadRecordStats::from_json(ck["dropped"]);
+    sum.resumed = resumed = true;
+    sum.resumed_documents = sum.documents;
+  } else {
+    LONGCTX_ASSIGN_OR_RETURN(writer, StoreWriter::create(out, token_bytes));
+  }
+
+  int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int max_inflight = cfg.max_inflight > 0 ? cfg.max_inflight : 2 * threads + 2;
+  Pipeline pipe(max_inflight);
+  uint64_t raw_total = 0;
+  for (uint32_t i : mine) raw_total += files.sizes[i];
+
+  // ---- reader: cuts the input into batches of ~batch_bytes of text ----
+  Status reader_status;
+  std::thread reader([&] {
+    uint64_t seq = 0, raw_done_files = 0;
+    for (uint32_t p = 0; p < start_pos && p < mine.size(); ++p) raw_done_files += files.sizes[mine[p]];
+    auto batch = std::make_unique<Batch>();
+    batch->end_file_pos = start_pos;
+    batch->end_record = start_record;
+    uint64_t batch_text = 0;
+    CorpusFileReader* current = nullptr;
+    auto flush = [&](bool last) -> bool {
+      batch->seq = seq++;
+      batch->last = last;
+      auto next = std::make_unique<Batch>();
+      next->end_file_pos = batch->end_file_pos;
+      next->end_record = batch->end_record;
+      next->raw_bytes_done = batch->raw_bytes_done;
+      bool ok = pipe.push(std::move(batch));
+      batch = std::move(next);
+      batch_text = 0;
+      if (current) current->set_bad_record_sink(&batch->bad);
+      return ok;
+    };
+    for (uint32_t p = start_pos; p < mine.size() && reader_status.is_ok(); ++p) {
+      CorpusFileReader rd(cfg.corpus, files, mine[p], &batch->bad);
+      current = &rd;
+      if (p == start_pos && start_record > 0) {
+        reader_status = rd.skip_to_after(start_record);
+        if (!reader_status.is_ok()) break;
+      }
+      Document doc;
+      for (;;) {
+        auto got = rd.next(&doc);
+        if (!got.is_ok()) {
+          reader_status = got.status();
+          break;
+        }
+        if (!*got) break;
+        batch_text += doc.text.size();
+        batch->end_file_pos = p;
+        batch->end_record = doc.record;
+        batch->raw_bytes_done = raw_done_files + rd.raw_bytes_read();
+        batch->docs.push_back(std::move(doc));
+        doc = Document();
+        if (batch_text >= cfg.batch_bytes && !flush(false)) {
+          current = nullptr;
+          pipe.reader_done();
+          return;
+        }
+      }
+      current = nullptr;
+      if (!reader_status.is_ok()) break;
+      raw_done_files += files.sizes[mine[p]];
+      batch->end_file_pos = p + 1;
+      batch->end_record = 0;
+      batch->raw_bytes_done = raw_done_files;
+    }
+    // The last batch carries the reader's error, if any, to the writer (which then stops).
+    batch->error = reader_status;
+    flush(true);
+    pipe.reader_done();
+  });
+
+  // ---- workers: tokenize whole batches ----
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      while (auto b = pipe.take_work()) {
+        b->tokens.resize(b->docs.size());
+        for (size_t i = 0; i < b->docs.size() && b->error.is_ok(); ++i) {
+          b->error = tok.encode(b->docs[i].text, &b->tokens[i]);
+          if (!b->error.is_ok())
+            b->error = b->error.with_context(fmt::format("{}:{}", files.paths[b->docs[i].file_index], b->docs[i].record));
+        }
+        pipe.finish_work(std::move(b));
+      }
+    });
+  }
+
+  // ---- writer (this thread): in input order ----
+  Status status;
+  uint64_t since_ckpt = 0;
+  auto write_checkpoint = [&](const Batch& b) -> Status {
+    LONGCTX_RETURN_IF_ERROR(writer.sync());
+    nlohmann::json ck = {{"fingerprint", fingerprint},
+                         {"file_pos", b.end_file_pos},
+                         {"record", b.end_record},
+                         {"documents", writer.num_docs()},
+                         {"tokens", writer.num_tokens()},
+                         {"text_bytes", sum.text_bytes},
+                         {"domains", writer.domains()},
+                         {"dropped", sum.dropped.to_json()}};
+    return write_json_atomic(ckpt_path, ck);
+  };
+  for (uint64_t seq = 0;; ++seq) {
+    auto b = pipe.take_next_done(seq);
+    if (!b) break;
+    if (!b->error.is_ok()) {
+      status = b->error;
+      break;
+    }
+    sum.dropped.merge(b->bad);
+    for (size_t i = 0; i < b->docs.size() && status.is_ok(); ++i) {
+      const Document& d = b->docs[i];
+      status = writer.add(b->tokens[i], d.id_hash, d.record, d.file_index - (mine.empty() ? 0 : mine.front()),
+                          writer.domain_id(d.domain), d.text.size());
+      sum.text_bytes += d.text.size();
+      since_ckpt += d.text.size();
+    }
+    if (!status.is_ok()) break;
+    sum.documents = writer.num_docs();
+    sum.tokens = writer.num_tokens();
+    if (since_ckpt >= cfg.checkpoint_bytes && !b->last) {
+      status = write_checkpoint(*b);
+      if (!status.is_ok()) break;
+      since_ckpt = 0;
+    }
+    if (progress) {
+      ProgressSnapshot s;
+      s.phase = "tokenize";
+      s.docs = sum.documents;
+      s.tokens = sum.tokens;
+      s.bytes = b->raw_bytes_done;
+      s.bytes_total = raw_total;
+      s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      s.final = b->last;
+      progress(s);
+    }
+    if (b->last) break;
+  }
+  if (!status.is_ok()) pipe.stop();
+  reader.join();
+  pipe.stop();
+  for (auto& w : workers) w.join();
+  if (!status.is_ok()) return status;
+
+  // ---- publish ----
+  nlohmann::json manifest = nlohmann::json::object();
+  manifest["tokenizer"] = {{"path", cfg.tokenizer_path},
+                           {"impl", tok.impl_name()},
+                           {"checksum", hex64(tok.model_checksum())},
+                           {"vocab_size", tok.vocab_size()},
+                           {"bos_id", tok.bos_id()},
+                           {"eos_id", tok.eos_id()}};
+  manifest["corpus"] = {{"text_field", cfg.corpus.text_field},
+                        {"domain_field", cfg.corpus.domain_field},
+                        {"domain_from_path", cfg.corpus.domain_from_path},
+                        {"default_domain", cfg.corpus.default_domain},
+                        {"skip_bad_records", cfg.corpus.skip_bad_records}};
+  nlohmann::json fl = nlohmann::json::array();
+  for (uint32_t i : mine) fl.push_back({{"path", files.relative[i]}, {"bytes", files.sizes[i]}});
+  manifest["files"] = fl;
+  manifest["task"] = {{"index", cfg.task}, {"count", cfg.num_tasks}};
+  manifest["dropped"] = sum.dropped.to_json();
+  manifest["counts"]["text_bytes"] = sum.text_bytes;
+  LONGCTX_RETURN_IF_ERROR(writer.finish(manifest));
+  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(ckpt_path));
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace longctx

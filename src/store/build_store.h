@@ -1,0 +1,41 @@
+// `longctx tokenize`: corpus -> document store (issue 2 item 7).
+// A streaming pipeline: one reader thread (read + decompress + parse) cuts the corpus into
+// batches of about `batch_bytes` of text, worker threads tokenize batches, and the calling thread
+// writes them in input order. Batches are cut by text size alone, so the output is byte-identical
+// for any thread count; at most `max_inflight` batches exist at once, so memory is bounded
+// whatever the corpus size. Every `checkpoint_bytes` of text the partial files are fsynced and a
+// checkpoint (resume.json) records the input position: a killed run, started again with the same
+// arguments, truncates the partial files to the checkpoint and goes on, ending with the same bytes.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/progress.h"
+#include "corpus/corpus_reader.h"
+#include "tokenizer/tokenizer.h"
+
+namespace longctx {
+
+struct TokenizeConfig {
+  CorpusConfig corpus;
+  std::string out_dir;
+  std::string tokenizer_path;       // recorded in the manifest
+  int threads = 0;                  // tokenizer workers; 0 = all cores
+  uint32_t task = 0, num_tasks = 1; // --task i/N: a deterministic share of the input files
+  uint64_t batch_bytes = 2u << 20;  // text per batch
+  int max_inflight = 0;             // 0 = 2 * threads + 2
+  uint64_t checkpoint_bytes = 64u << 20;
+  bool overwrite = false;           // replace a finished store in out_dir
+};
+
+struct TokenizeSummary {
+  uint64_t documents = 0, tokens = 0, text_bytes = 0;
+  BadRecordStats dropped;
+  bool resumed = false;
+  uint64_t resumed_documents = 0;
+  double seconds = 0;
+};
+
+Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokenizer& tok, const ProgressFn& progress);
+
+}  // namespace longctx

@@ -1,0 +1,295 @@
+#include "store/document_store.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "core/hash.h"
+#include "core/json_util.h"
+
+namespace longctx {
+namespace {
+
+Status check_header(const MappedFile& m, const char* magic, const std::string& path, StoreHeader* h) {
+  if (m.size() < kStoreHeaderBytes)
+    return make_error(ErrorCode::kCorrupt, "'{}': expected a {}-byte header, found a {}-byte file", path,
+                      kStoreHeaderBytes, m.size());
+  std::memcpy(h, m.data(), sizeof *h);
+  if (std::memcmp(h->magic, magic, 8) != 0)
+    return make_error(ErrorCode::kCorrupt, "'{}': bad magic: expected '{}', found '{}'", path, std::string(magic, 8),
+                      std::string(h->magic, 8));
+  if (h->version != kStoreVersion)
+    return make_error(ErrorCode::kUnsupported, "'{}': format version {} is not supported (expected {})", path,
+                      h->version, kStoreVersion);
+  uint64_t need = kStoreHeaderBytes + h->count * h->item_bytes;
+  if (m.size() != need)
+    return make_error(ErrorCode::kCorrupt, "'{}': header says {} items of {} bytes ({} bytes), file has {} bytes", path,
+                      h->count, h->item_bytes, need, m.size());
+  return Status::ok();
+}
+
+StoreHeader make_header(const char* magic, uint32_t item_bytes, uint64_t count) {
+  StoreHeader h{};
+  std::memcpy(h.magic, magic, 8);
+  h.version = kStoreVersion;
+  h.item_bytes = item_bytes;
+  h.count = count;
+  return h;
+}
+
+}  // namespace
+
+Result<uint64_t> checksum_file(const std::string& path) {
+  LONGCTX_ASSIGN_OR_RETURN(MappedFile m, MappedFile::open(path));
+  return xxh64_bytes(m.data(), m.size(), 0);
+}
+
+// ---------------- DocumentStore ----------------
+Result<DocumentStore> DocumentStore::open(const std::string& dir) {
+  DocumentStore s;
+  s.dir_ = dir;
+  std::string mpath = dir + "/manifest.json";
+  if (!file_exists(mpath)) {
+    if (file_exists(dir + "/tokens.bin.partial"))
+      return make_error(ErrorCode::kCorrupt, "'{}' is an unfinished store (an interrupted run): rerun the same command to resume it", dir);
+    return make_error(ErrorCode::kNotFound, "'{}' is not a document store: no manifest.json", dir);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(s.manifest_, read_json_file(mpath));
+  LONGCTX_ASSIGN_OR_RETURN(s.tok_map_, MappedFile::open(dir + "/tokens.bin"));
+  LONGCTX_ASSIGN_OR_RETURN(s.doc_map_, MappedFile::open(dir + "/docs.bin"));
+  StoreHeader th, dh;
+  LONGCTX_RETURN_IF_ERROR(check_header(s.tok_map_, kTokensMagic, dir + "/tokens.bin", &th));
+  LONGCTX_RETURN_IF_ERROR(check_header(s.doc_map_, kDocsMagic, dir + "/docs.bin", &dh));
+  if (th.item_bytes != 2 && th.item_bytes != 4)
+    return make_error(ErrorCode::kCorrupt, "'{}/tokens.bin': token width {} (expected 2 or 4)", dir, th.item_bytes);
+  if (dh.item_bytes != sizeof(DocRecord))
+    return make_error(ErrorCode::kCorrupt, "'{}/docs.bin': record size {} (expected {})", dir, dh.item_bytes, sizeof(DocRecord));
+  s.token_bytes_ = th.item_bytes;
+  s.num_tokens_ = th.count;
+  s.tokens_ = s.tok_map_.data() + kStoreHeaderBytes;
+  s.docs_ = {reinterpret_cast<const DocRecord*>(s.doc_map_.data() + kStoreHeaderBytes), dh.count};
+  try {
+    for (const auto& d : s.manifest_.at("domains")) s.domains_.push_back(d.get<std::string>());
+    for (const auto& f : s.manifest_.at("files")) s.files_.push_back(f.at("path").get<std::string>());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kCorrupt, "'{}': manifest lacks domains/files: {}", mpath, e.what());
+  }
+  return s;
+}
+
+uint32_t DocumentStore::token_at(uint64_t i) const {
+  if (token_bytes_ == 2) {
+    uint16_t v;
+    std::memcpy(&v, tokens_ + i * 2, 2);
+    return v;
+  }
+  uint32_t v;
+  std::memcpy(&v, tokens_ + i * 4, 4);
+  return v;
+}
+
+void DocumentStore::tokens(size_t i, std::vector<uint32_t>* out) const {
+  const DocRecord& d = docs_[i];
+  out->resize(d.num_tokens);
+  if (token_bytes_ == 2) {
+    const uint8_t* p = tokens_ + d.token_offset * 2;
+    for (uint32_t k = 0; k < d.num_tokens; ++k) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * k, 2);
+      (*out)[k] = v;
+    }
+  } else {
+    std::memcpy(out->data(), tokens_ + d.token_offset * 4, size_t{d.num_tokens} * 4);
+  }
+}
+
+Status DocumentStore::verify() const {
+  uint64_t expect = 0;
+  for (size_t i = 0; i < docs_.size(); ++i) {
+    const auto& d = docs_[i];
+    if (d.token_offset != expect)
+      return make_error(ErrorCode::kCorrupt, "'{}': document {} starts at token {}, expected {}", dir_, i, d.token_offset, expect);
+    if (d.domain >= domains_.size())
+      return make_error(ErrorCode::kCorrupt, "'{}': document {} has domain {} but the table has {}", dir_, i, d.domain, domains_.size());
+    if (d.file_index >= files_.size())
+      return make_error(ErrorCode::kCorrupt, "'{}': document {} has file {} but the table has {}", dir_, i, d.file_index, files_.size());
+    expect += d.num_tokens;
+  }
+  if (expect != num_tokens_)
+    return make_error(ErrorCode::kCorrupt, "'{}': documents hold {} tokens, tokens.bin has {}", dir_, expect, num_tokens_);
+  if (manifest_.contains("checksums")) {
+    for (const char* f : {"tokens.bin", "docs.bin"}) {
+      LONGCTX_ASSIGN_OR_RETURN(uint64_t c, checksum_file(dir_ + "/" + f));
+      std::string want = manifest_["checksums"].value(f, "");
+      if (hex64(c) != want)
+        return make_error(ErrorCode::kCorrupt, "'{}/{}': checksum {} does not match the manifest's {}", dir_, f, hex64(c), want);
+    }
+  }
+  if (manifest_.contains("counts")) {
+    if (manifest_["counts"].value("documents", uint64_t{0}) != docs_.size() ||
+        manifest_["counts"].value("tokens", uint64_t{0}) != num_tokens_)
+      return make_error(ErrorCode::kCorrupt, "'{}': manifest counts differ from the data files", dir_);
+  }
+  return Status::ok();
+}
+
+// ---------------- StoreWriter ----------------
+Result<StoreWriter> StoreWriter::create(const std::string& dir, uint32_t token_bytes) {
+  LONGCTX_RETURN_IF_ERROR(make_dirs(dir));
+  StoreWriter w;
+  w.dir_ = dir;
+  w.token_bytes_ = token_bytes;
+  LONGCTX_ASSIGN_OR_RETURN(w.tok_, FileWriter::open(dir + "/tokens.bin.partial", "wb"));
+  LONGCTX_ASSIGN_OR_RETURN(w.doc_, FileWriter::open(dir + "/docs.bin.partial", "wb"));
+  StoreHeader th = make_header(kTokensMagic, token_bytes, 0), dh = make_header(kDocsMagic, sizeof(DocRecord), 0);
+  LONGCTX_RETURN_IF_ERROR(w.tok_.write_pod(th));
+  LONGCTX_RETURN_IF_ERROR(w.doc_.write_pod(dh));
+  return w;
+}
+
+Result<StoreWriter> StoreWriter::resume(const std::string& dir, uint32_t token_bytes, uint64_t num_tokens,
+                                        uint64_t num_docs) {
+  StoreWriter w;
+  w.dir_ = dir;
+  w.token_bytes_ = token_bytes;
+  uint64_t tok_size = kStoreHeaderBytes + num_tokens * token_bytes;
+  uint64_t doc_size = kStoreHeaderBytes + num_docs * sizeof(DocRecord);
+  for (auto [name, size] : {std::pair{"/tokens.bin.partial", tok_size}, std::pair{"/docs.bin.partial", doc_size}}) {
+    std::string p = dir + name;
+    LONGCTX_ASSIGN_OR_RETURN(uint64_t have, file_size(p));
+    if (have < size)
+      return make_error(ErrorCode::kCorrupt, "cannot resume: '{}' has {} bytes, the checkpoint needs {}", p, have, size);
+    if (::truncate(p.c_str(), static_cast<off_t>(size)) != 0)
+      return make_error(ErrorCode::kIo, "cannot truncate '{}' to resume", p);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(w.tok_, FileWriter::open(dir + "/tokens.bin.partial", "ab"));
+  LONGCTX_ASSIGN_OR_RETURN(w.doc_, FileWriter::open(dir + "/docs.bin.partial", "ab"));
+  w.num_tokens_ = num_tokens;
+  w.num_docs_ = num_docs;
+  return w;
+}
+
+uint16_t StoreWriter::domain_id(const std::string& name) {
+  for (size_t i = 0; i < domains_.size(); ++i)
+    if (domains_[i] == name) return static_cast<uint16_t>(i);
+  domains_.push_back(name);
+  return static_cast<uint16_t>(domains_.size() - 1);
+}
+
+Status StoreWriter::add(std::span<const uint32_t> tokens, uint64_t id_hash, uint64_t record, uint32_t file_index,
+                        uint16_t domain, uint64_t text_bytes) {
+  if (tokens.size() > UINT32_MAX)
+    return make_error(ErrorCode::kUnsupported, "document of {} tokens exceeds the store's 2^32-1 limit", tokens.size());
+  DocRecord r{};
+  r.token_offset = num_tokens_;
+  r.id_hash = id_hash;
+  r.record = record;
+  r.num_tokens = static_cast<uint32_t>(tokens.size());
+  r.file_index = file_index;
+  r.domain = domain;
+  r.text_bytes = static_cast<uint32_t>(std::min<uint64_t>(text_bytes, UINT32_MAX));
+  if (token_bytes_ == 2) {
+    buf16_.resize(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (tokens[i] > 0xFFFF)
+        return make_error(ErrorCode::kInvalidArgument, "token id {} does not fit the store's uint16 tokens", tokens[i]);
+      buf16_[i] = static_cast<uint16_t>(tokens[i]);
+    }
+    LONGCTX_RETURN_IF_ERROR(tok_.write(buf16_.data(), buf16_.size() * 2));
+  } else {
+    LONGCTX_RETURN_IF_ERROR(tok_.write(tokens.data(), tokens.size() * 4));
+  }
+  LONGCTX_RETURN_IF_ERROR(doc_.write_pod(r));
+  num_tokens_ += tokens.size();
+  ++num_docs_;
+  return Status::ok();
+}
+
+Status StoreWriter::sync() {
+  LONGCTX_RETURN_IF_ERROR(tok_.sync());
+  return doc_.sync();
+}
+
+Status StoreWriter::finish(nlohmann::json manifest) {
+  LONGCTX_RETURN_IF_ERROR(tok_.close());
+  LONGCTX_RETURN_IF_ERROR(doc_.close());
+  // Fix the headers' counts in place.
+  for (auto [name, hdr] : {std::pair{"/tokens.bin.partial", make_header(kTokensMagic, token_bytes_, num_tokens_)},
+                           std::pair{"/docs.bin.partial", make_header(kDocsMagic, sizeof(DocRecord), num_docs_)}}) {
+    std::FILE* raw = std::fopen((dir_ + name).c_str(), "r+b");
+    if (!raw) return make_error(ErrorCode::kIo, "cannot reopen '{}{}'", dir_, name);
+    bool ok = std::fwrite(&hdr, sizeof hdr, 1, raw) == 1;
+    ok = (std::fflush(raw) == 0) && ok;
+    ok = (::fsync(fileno(raw)) == 0) && ok;
+    std::fclose(raw);
+    if (!ok) return make_error(ErrorCode::kIo, "cannot write the header of '{}{}'", dir_, name);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t tsum, checksum_file(dir_ + "/tokens.bin.partial"));
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t dsum, checksum_file(dir_ + "/docs.bin.partial"));
+  LONGCTX_RETURN_IF_ERROR(rename_file(dir_ + "/tokens.bin.partial", dir_ + "/tokens.bin"));
+  LONGCTX_RETURN_IF_ERROR(rename_file(dir_ + "/docs.bin.partial", dir_ + "/docs.bin"));
+  manifest["format"] = {{"name", "longctx-document-store"}, {"version", kStoreVersion}, {"token_bytes", token_bytes_}};
+  manifest["domains"] = domains_;
+  manifest["counts"]["documents"] = num_docs_;
+  manifest["counts"]["tokens"] = num_tokens_;
+  manifest["checksums"] = {{"tokens.bin", hex64(tsum)}, {"docs.bin", hex64(dsum)}};
+  return write_json_atomic(dir_ + "/manifest.json", manifest);
+}
+
+// ---------------- merge ----------------
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir) {
+  if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "store merge needs at least one input store");
+  std::vector<DocumentStore> stores;
+  for (const auto& in : inputs) {
+    LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(in));
+    LONGCTX_RETURN_IF_ERROR(s.verify().with_context("merge input"));
+    stores.push_back(std::move(s));
+  }
+  const auto& m0 = stores[0].manifest();
+  for (size_t i = 1; i < stores.size(); ++i) {
+    const auto& m = stores[i].manifest();
+    if (m.value("/tokenizer/checksum"_json_pointer, std::string()) != m0.value("/tokenizer/checksum"_json_pointer, std::string()))
+      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}' and '{}': they were made with different tokenizers",
+                        inputs[0], inputs[i]);
+    if (stores[i].token_bytes() != stores[0].token_bytes())
+      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}': token width differs", inputs[i]);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(StoreWriter w, StoreWriter::create(out_dir, stores[0].token_bytes()));
+  nlohmann::json files = nlohmann::json::array();
+  nlohmann::json dropped_counts = nlohmann::json::object();
+  nlohmann::json dropped_examples = nlohmann::json::array();
+  uint64_t text_bytes = 0;
+  std::vector<uint32_t> toks;
+  for (size_t si = 0; si < stores.size(); ++si) {
+    const auto& s = stores[si];
+    uint32_t file_base = static_cast<uint32_t>(files.size());
+    for (const auto& f : s.manifest()["files"]) files.push_back(f);
+    std::vector<uint16_t> remap;
+    for (const auto& d : s.domains()) remap.push_back(w.domain_id(d));
+    for (size_t i = 0; i < s.num_docs(); ++i) {
+      const auto& d = s.doc(i);
+      s.tokens(i, &toks);
+      LONGCTX_RETURN_IF_ERROR(w.add(toks, d.id_hash, d.record, d.file_index + file_base, remap[d.domain], d.text_bytes));
+    }
+    const auto& m = s.manifest();
+    if (m.contains("dropped")) {
+      for (auto& [k, v] : m["dropped"]["counts"].items())
+        dropped_counts[k] = dropped_counts.value(k, uint64_t{0}) + v.get<uint64_t>();
+      for (const auto& e : m["dropped"]["examples"]) dropped_examples.push_back(e);
+    }
+    text_bytes += m.value("/counts/text_bytes"_json_pointer, uint64_t{0});
+  }
+  nlohmann::json manifest = nlohmann::json::object();
+  manifest["tokenizer"] = m0.value("tokenizer", nlohmann::json::object());
+  manifest["corpus"] = m0.value("corpus", nlohmann::json::object());
+  manifest["files"] = files;
+  manifest["merged_from"] = inputs.size();
+  uint64_t total = 0;
+  for (auto& [k, v] : dropped_counts.items()) total += v.get<uint64_t>();
+  manifest["dropped"] = {{"counts", dropped_counts}, {"total", total}, {"examples", dropped_examples}};
+  manifest["counts"]["text_bytes"] = text_bytes;
+  return w.finish(manifest);
+}
+
+}  // namespace longctx

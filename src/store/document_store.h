@@ -1,0 +1,124 @@
+// The document store (docs/store.md): the tokenized corpus every later stage reads.
+// A store is a directory:
+//   tokens.bin     32-byte header + every document's tokens, concatenated (uint16 or uint32)
+//   docs.bin       32-byte header + one 40-byte DocRecord per document, in corpus order
+//   manifest.json  inputs, tokenizer checksum, domain table, counts, dropped records by reason
+// Both binary files start with a magic and a version that readers check.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file_io.h"
+#include "core/status.h"
+
+namespace longctx {
+
+inline constexpr char kTokensMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', '1'};
+inline constexpr char kDocsMagic[8] = {'L', 'C', 'T', 'X', 'D', 'O', 'C', '1'};
+inline constexpr uint32_t kStoreVersion = 1;
+inline constexpr size_t kStoreHeaderBytes = 32;
+
+// Header of tokens.bin and docs.bin (32 bytes, little-endian):
+//   0 magic[8] | 8 u32 version | 12 u32 item_bytes (2|4 for tokens, 40 for docs) | 16 u64 count | 24 u64 reserved(0)
+struct StoreHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t item_bytes;
+  uint64_t count;
+  uint64_t reserved;
+};
+static_assert(sizeof(StoreHeader) == kStoreHeaderBytes);
+
+// One document (40 bytes). token_offset counts tokens from the start of the token array.
+struct DocRecord {
+  uint64_t token_offset;
+  uint64_t id_hash;     // xxh64("<relative path>:<record>")
+  uint64_t record;      // 1-based line number in a JSON-lines file, 1 for a .txt file
+  uint32_t num_tokens;
+  uint32_t file_index;  // index into manifest "files"
+  uint16_t domain;      // index into manifest "domains"
+  uint16_t flags;       // reserved, 0
+  uint32_t text_bytes;  // UTF-8 bytes of the source text (min(bytes, 2^32-1))
+};
+static_assert(sizeof(DocRecord) == 40);
+
+// Token width chosen by vocabulary size.
+inline uint32_t token_bytes_for_vocab(uint64_t vocab_size) { return vocab_size <= 65536 ? 2 : 4; }
+
+// Read-only view of a store (memory-mapped).
+class DocumentStore {
+ public:
+  static Result<DocumentStore> open(const std::string& dir);
+  const std::string& dir() const { return dir_; }
+  size_t num_docs() const { return docs_.size(); }
+  uint64_t num_tokens() const { return num_tokens_; }
+  uint32_t token_bytes() const { return token_bytes_; }
+  std::span<const DocRecord> docs() const { return docs_; }
+  const DocRecord& doc(size_t i) const { return docs_[i]; }
+  // Copies the tokens of document i into *out (widened to uint32).
+  void tokens(size_t i, std::vector<uint32_t>* out) const;
+  uint32_t token_at(uint64_t index) const;
+  const std::vector<std::string>& domains() const { return domains_; }
+  const std::vector<std::string>& files() const { return files_; }
+  const nlohmann::json& manifest() const { return manifest_; }
+  // Re-checks checksums and invariants: offsets contiguous, counts match, domain/file indices valid.
+  Status verify() const;
+
+ private:
+  std::string dir_;
+  MappedFile tok_map_, doc_map_;
+  std::span<const DocRecord> docs_;
+  const uint8_t* tokens_ = nullptr;
+  uint64_t num_tokens_ = 0;
+  uint32_t token_bytes_ = 2;
+  std::vector<std::string> domains_, files_;
+  nlohmann::json manifest_;
+};
+
+// Streaming writer used by tokenization and merge. Writes tokens.bin/docs.bin under temporary
+// names ("<name>.partial"), so a crash never leaves a store that looks complete; finish() fixes
+// the headers, computes checksums, renames into place and writes manifest.json last.
+class StoreWriter {
+ public:
+  // resume: reopen existing .partial files truncated to the given sizes (in items).
+  static Result<StoreWriter> create(const std::string& dir, uint32_t token_bytes);
+  static Result<StoreWriter> resume(const std::string& dir, uint32_t token_bytes, uint64_t num_tokens,
+                                    uint64_t num_docs);
+  StoreWriter() = default;
+  StoreWriter(StoreWriter&&) noexcept = default;
+  StoreWriter& operator=(StoreWriter&&) noexcept = default;
+
+  // Domain ids are assigned in order of first appearance.
+  uint16_t domain_id(const std::string& name);
+  Status add(std::span<const uint32_t> tokens, uint64_t id_hash, uint64_t record, uint32_t file_index,
+             uint16_t domain, uint64_t text_bytes);
+  Status sync();  // flush + fsync both partial files (before a resume checkpoint is recorded)
+  uint64_t num_tokens() const { return num_tokens_; }
+  uint64_t num_docs() const { return num_docs_; }
+  const std::vector<std::string>& domains() const { return domains_; }
+  void set_domains(std::vector<std::string> d) { domains_ = std::move(d); }
+  // `manifest` gets "format", "counts", "domains", "checksums" filled in and is written last.
+  Status finish(nlohmann::json manifest);
+
+ private:
+  std::string dir_;
+  uint32_t token_bytes_ = 2;
+  FileWriter tok_, doc_;
+  uint64_t num_tokens_ = 0, num_docs_ = 0;
+  std::vector<std::string> domains_;
+  std::vector<uint16_t> buf16_;
+};
+
+// xxh64 of a whole file (streamed).
+Result<uint64_t> checksum_file(const std::string& path);
+
+// Joins stores (task outputs) in the given order into one: domain tables are united in order of
+// first appearance, file tables concatenated, dropped-record counts summed. The result equals a
+// single run over the union of the inputs when the stores are the `--task i/N` outputs in order.
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir);
+
+}  // namespace longctx
