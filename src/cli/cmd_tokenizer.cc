@@ -1,5 +1,6 @@
 // longctx tokenizer train | encode | decode
 #include <filesystem>
+#include <thread>
 #include <fmt/format.h>
 
 #include "cli/cli_util.h"

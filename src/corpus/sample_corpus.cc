@@ -29,6 +29,7 @@ enum class Kind {
   kGroupByDir,     // files concatenated per containing directory (a LaTeX package = one "paper")
   kShortPieces,    // text (POD) cut at paragraph boundaries into short web-like documents
   kPodQuestions,   // POD split at =head2: one question and its answer per document
+  kRstQuestions,   // reStructuredText split at underlined headings: one question per document
 };
 
 struct Source {
@@ -52,12 +53,14 @@ const std::vector<Source>& sources() {
       {"RedPajamaGithub", "libpython3.11-stdlib", R"(\.py$)", Kind::kWhole},
       {"RedPajamaGithub", "perl-modules-5.36", R"(\.pm$)", Kind::kWhole},
       {"RedPajamaGithub", "vim-runtime", R"(\.vim$)", Kind::kWhole},
+      {"RedPajamaGithub", "libstdc++-12-dev", R"(/include/c\+\+/12/[^.]*(\.h|\.tcc)?$)", Kind::kWhole},
       {"RedPajamaCommonCrawl", "python3.11-doc", R"(/html/.*\.html$)", Kind::kHtml},
       {"RedPajamaCommonCrawl", "maxima-doc", R"(\.html$)", Kind::kHtml},
       {"RedPajamaC4", "perl-doc", R"(/pod/perl(?!faq)[a-z0-9]*\.pod$)", Kind::kShortPieces},
       {"RedPajamaWikipedia", "manpages", R"(/man/man[1-8]/.*\.gz$)", Kind::kRoff},
       {"RedPajamaWikipedia", "manpages-dev", R"(/man/man[1-8]/.*\.gz$)", Kind::kRoff},
       {"RedPajamaStackExchange", "perl-doc", R"(/pod/perlfaq[0-9]\.pod$)", Kind::kPodQuestions},
+      {"RedPajamaStackExchange", "python3.11-doc", R"(/_sources/faq/.*\.txt$)", Kind::kRstQuestions},
   };
   return s;
 }
@@ -127,21 +130,34 @@ std::map<std::string, std::string> installed_versions(const std::string& dpkg_di
 // (median ~1,200 bytes, about 300 tokens: C4's median in paper.md), a pure function of the origin.
 void cut_short_pieces(const std::string& domain, const std::string& origin, const std::string& text,
                       std::vector<SampleDoc>* out) {
-  auto paras = split_paragraphs(text);
   std::string cur;
   int piece = 0;
   Rng rng(xxh64(origin));
-  double target = 1200 * std::exp(0.8 * rng.normal());
-  for (const auto& p : paras) {
-    if (!cur.empty()) cur += "\n\n";
-    cur += p;
-    if (static_cast<double>(cur.size()) >= target) {
-      out->push_back({domain, origin + "#" + std::to_string(piece++), cur, 0});
-      cur.clear();
-      target = 1200 * std::exp(0.8 * rng.normal());
+  auto draw = [&] { return 1200 * std::exp(0.8 * rng.normal()); };
+  double target = draw();
+  auto emit = [&] {
+    out->push_back({domain, origin + "#" + std::to_string(piece++), tidy_text(cur), 0});
+    cur.clear();
+    target = draw();
+  };
+  // Cut at a paragraph break once the target is reached, or at any line break past 4x the target
+  // (some POD sections have no blank lines for pages).
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t e = text.find('\n', pos);
+    if (e == std::string::npos) e = text.size();
+    std::string_view line(text.data() + pos, e - pos);
+    pos = e + 1;
+    bool blank = line.find_first_not_of(" \t") == std::string_view::npos;
+    double n = static_cast<double>(cur.size());
+    if ((blank && n >= target) || n >= 4 * target) {
+      emit();
+      if (blank) continue;
     }
+    cur.append(line);
+    cur += '\n';
   }
-  if (cur.size() >= 200) out->push_back({domain, origin + "#" + std::to_string(piece++), cur, 0});
+  if (cur.size() >= 200) emit();
 }
 
 void split_pod_questions(const std::string& domain, const std::string& origin, const std::string& pod,
@@ -156,6 +172,39 @@ void split_pod_questions(const std::string& domain, const std::string& origin, c
     ++q;
     pos = end == std::string::npos ? pod.size() : end;
   }
+}
+
+// A heading is a text line followed by a line of '=' or '-' at least as long.
+void split_rst_questions(const std::string& domain, const std::string& origin, const std::string& rst,
+                         std::vector<SampleDoc>* out) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos <= rst.size()) {
+    size_t e = rst.find('\n', pos);
+    if (e == std::string::npos) e = rst.size();
+    lines.push_back(rst.substr(pos, e - pos));
+    pos = e + 1;
+  }
+  auto is_rule = [](const std::string& l, size_t n) {
+    return n > 0 && l.size() >= n && l.find_first_not_of(l[0]) == std::string::npos && (l[0] == '=' || l[0] == '-');
+  };
+  std::string cur;
+  int q = 0;
+  auto emit = [&] {
+    std::string t = tidy_text(cur);
+    if (t.size() >= 100) out->push_back({domain, origin + "#q" + std::to_string(q++), t, 0});
+    cur.clear();
+  };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i + 1 < lines.size() && !lines[i].empty() && lines[i][0] != ' ' && is_rule(lines[i + 1], lines[i].size())) {
+      emit();
+      cur = lines[i] + "\n";
+      ++i;
+      continue;
+    }
+    cur += lines[i] + "\n";
+  }
+  emit();
 }
 
 }  // namespace
@@ -236,6 +285,8 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
         else if (src.kind == Kind::kRoff) text = roff_to_text(text);
         if (src.kind == Kind::kShortPieces) {
           cut_short_pieces(src.domain, f, pod_to_text(text), &outputs[t]);
+        } else if (src.kind == Kind::kRstQuestions) {
+          split_rst_questions(src.domain, f, text, &outputs[t]);
         } else if (src.kind == Kind::kPodQuestions) {
           split_pod_questions(src.domain, f, text, &outputs[t]);
         } else {

@@ -284,6 +284,8 @@ std::string pod_to_text(std::string_view p) {
         size_t n = 1;
         ++i;
         while (i + 1 < line.size() && line[i + 1] == '<') ++i, ++n;
+        if (n > 1)  // X<< text >>: the spaces inside the brackets are not content
+          while (i + 1 < line.size() && line[i + 1] == ' ') ++i;
         open.push_back(n);
         continue;
       }

@@ -18,7 +18,9 @@ Status draw_stats_figure(const CorpusStats& stats, const std::string& path, cons
     std::string longs;
     if (!d.long_token_share.empty() && !stats.thresholds.empty())
       longs = fmt::format(", {:.0f}% in >{}K", 100 * d.long_token_share[0], stats.thresholds[0] / 1024);
-    p.name = fmt::format("{} ({:.1f}% of tokens{})", d.name, 100 * d.token_share, longs);
+    // "RedPajamaBook" -> "Book": the panel titles must fit a third of the figure's width.
+    std::string name = d.name.rfind("RedPajama", 0) == 0 && d.name.size() > 9 ? d.name.substr(9) : d.name;
+    p.name = fmt::format("{} ({:.1f}% of tokens{})", name, 100 * d.token_share, longs);
     for (auto t : d.bucket_tokens) p.values.push_back(static_cast<double>(t));
     cfg.panels.push_back(std::move(p));
   }

@@ -25,6 +25,7 @@ struct Batch {
   uint32_t end_file_pos = 0;                  // input position after this batch: task file list position
   uint64_t end_record = 0;                    //   and the last record consumed in that file (0: none)
   uint64_t raw_bytes_done = 0;                // compressed bytes read up to here (progress)
+  uint64_t text_bytes = 0;                    // text held (memory bound)
   Status error;                               // a worker's failure
   bool last = false;
 };
@@ -32,13 +33,17 @@ struct Batch {
 // Bounded, ordered hand-over between reader, workers and writer.
 class Pipeline {
  public:
-  explicit Pipeline(int max_inflight) : max_inflight_(max_inflight) {}
-  // Reader: blocks while too many batches are in flight.
+  Pipeline(int max_inflight, uint64_t max_bytes) : max_inflight_(max_inflight), max_bytes_(max_bytes) {}
+  // Reader: blocks while too many batches or bytes are in flight (one batch always fits).
   bool push(std::unique_ptr<Batch> b) {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_space_.wait(lk, [&] { return inflight_ < max_inflight_ || stop_; });
+    uint64_t bytes = b->text_bytes;
+    cv_space_.wait(lk, [&] {
+      return (inflight_ < max_inflight_ && (inflight_ == 0 || bytes_ + bytes <= max_bytes_)) || stop_;
+    });
     if (stop_) return false;
     ++inflight_;
+    bytes_ += bytes;
     todo_.push_back(std::move(b));
     cv_todo_.notify_one();
     return true;
@@ -64,6 +69,7 @@ class Pipeline {
     auto b = std::move(done_[seq]);
     done_.erase(seq);
     --inflight_;
+    bytes_ -= b->text_bytes;
     cv_space_.notify_one();
     return b;
   }
@@ -86,6 +92,7 @@ class Pipeline {
   std::deque<std::unique_ptr<Batch>> todo_;
   std::map<uint64_t, std::unique_ptr<Batch>> done_;
   int inflight_ = 0, max_inflight_;
+  uint64_t bytes_ = 0, max_bytes_;
   bool stop_ = false, reader_done_ = false;
 };
 
@@ -165,8 +172,8 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
   }
 
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int max_inflight = cfg.max_inflight > 0 ? cfg.max_inflight : 2 * threads + 2;
-  Pipeline pipe(max_inflight);
+  int max_inflight = cfg.max_inflight > 0 ? cfg.max_inflight : 8 * threads + 2;
+  Pipeline pipe(max_inflight, cfg.max_inflight_bytes);
   uint64_t raw_total = 0;
   for (uint32_t i : mine) raw_total += files.sizes[i];
 
@@ -183,6 +190,7 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
     auto flush = [&](bool last) -> bool {
       batch->seq = seq++;
       batch->last = last;
+      batch->text_bytes = batch_text;
       auto next = std::make_unique<Batch>();
       next->end_file_pos = batch->end_file_pos;
       next->end_record = batch->end_record;

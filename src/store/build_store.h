@@ -23,7 +23,8 @@ struct TokenizeConfig {
   int threads = 0;                  // tokenizer workers; 0 = all cores
   uint32_t task = 0, num_tasks = 1; // --task i/N: a deterministic share of the input files
   uint64_t batch_bytes = 2u << 20;  // text per batch
-  int max_inflight = 0;             // 0 = 2 * threads + 2
+  int max_inflight = 0;             // batches in flight; 0 = 8 * threads + 2
+  uint64_t max_inflight_bytes = 128u << 20;  // text in flight (bounds memory with very long documents)
   uint64_t checkpoint_bytes = 64u << 20;
   bool overwrite = false;           // replace a finished store in out_dir
 };

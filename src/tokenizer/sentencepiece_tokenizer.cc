@@ -83,10 +83,12 @@ Status train_sentencepiece_bpe(const TokenizerTrainConfig& cfg) {
       "--input={} --model_prefix={} --model_type=bpe --vocab_size={} --byte_fallback=true "
       "--split_digits=true --allow_whitespace_only_pieces=true --remove_extra_whitespaces=false "
       "--normalization_rule_name=identity --character_coverage={} --input_sentence_size={} "
-      "--shuffle_input_sentence=true --max_sentence_length={} --num_threads={} --random_seed={} "
+      "--shuffle_input_sentence=true --max_sentence_length={} --num_threads={} "
       "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --minloglevel=2",
       inputs, cfg.model_prefix, cfg.vocab_size, cfg.character_coverage, cfg.input_sentence_size,
-      cfg.max_sentence_length, cfg.num_threads, cfg.seed);
+      cfg.max_sentence_length, cfg.num_threads);
+  // 0.1.97 has no --random_seed flag: the sentence sampler is seeded through the library call.
+  sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned int>(cfg.seed));
   auto st = sentencepiece::SentencePieceTrainer::Train(args);
   if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece training failed: {}", st.ToString());
   return Status::ok();
