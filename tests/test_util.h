@@ -3,6 +3,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -16,8 +18,9 @@
 
 namespace longctx::testing {
 
+// Per process: ctest runs test cases as separate processes, in parallel.
 inline std::string scratch_dir(const std::string& name) {
-  std::string d = std::string(LONGCTX_TEST_TMP) + "/" + name;
+  std::string d = std::string(LONGCTX_TEST_TMP) + "/" + std::to_string(::getpid()) + "/" + name;
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

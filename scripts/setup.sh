@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package longctx needs (build tools, libraries, and the packages whose text
+# the built-in sample corpus is made from). Idempotent; run as root on Debian 12.
+# Lists: the core list below plus scripts/packages/*.txt (one package per line, '#' comments).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+core=(
+  # toolchain
+  build-essential cmake pkg-config git ca-certificates
+  # libraries (found by CMake)
+  libsentencepiece-dev sentencepiece libzstd-dev zstd libsimdjson-dev nlohmann-json3-dev libcli11-dev
+  libfmt-dev libxxhash-dev libopenblas-dev libcairo2-dev zlib1g-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libcpp-httplib-dev fonts-dejavu-core time
+  # text for `longctx corpus sample` (see docs/corpus.md)
+  python3.11-doc perl-doc perl-modules-5.36 bash-doc debian-reference-en vim-runtime manpages manpages-dev
+  maxima-doc texlive-latex-base texlive-latex-recommended libpython3.11-stdlib libstdc++-12-dev
+)
+extra=()
+for f in "$here"/packages/*.txt; do
+  [ -e "$f" ] || continue
+  while read -r p; do
+    p="${p%%#*}"; p="$(echo "$p" | xargs)"
+    [ -n "$p" ] && extra+=("$p")
+  done < "$f"
+done
+want=("${core[@]}" "${extra[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#want[@]} Debian packages are installed"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
