@@ -35,8 +35,10 @@ enum class TickFormat {
   kPercent,  // fractions as percent: 0.25 -> "25%"
 };
 
-// Formats tick value v on an axis with linear step `step` (0 = unknown/log: shortest exact form
-// up to 3 decimals). Values within step*1e-9 of zero print as "0".
+// Formats tick value v on an axis with linear step `step`. kAuto and kPercent print the decimals
+// the step needs, the same for every tick ("0.10", "0.15"); step 0 (log axes, annotations) prints
+// the shortest form up to 3 decimals (1 for percent). Suffixed formats drop trailing zeros
+// ("1.5K", "2K"). Values within step*1e-9 of zero print as zero, never "-0".
 std::string format_tick(double v, double step, TickFormat format);
 
 }  // namespace longctx::plot
