@@ -102,7 +102,7 @@ Ticks log_ticks(double lo, double hi, double base, int max_count) {
   int every = 1;
   while ((n + every - 1) / every > std::max(max_count, 2)) ++every;
   for (int e = e0; e <= e1; e += every) t.values.push_back(std::pow(base, e));
-  if (base == 10 && e1 - e0 < 2) {
+  if (base == 10 && e1 - e0 <= 2) {
     std::vector<double> more;
     for (int e = e0; e < e1; ++e) {
       double p = std::pow(10.0, e);

@@ -25,7 +25,7 @@ double nice_number(double x, bool round);
 Ticks nice_ticks(double lo, double hi, int target_count = 6);
 // Ticks at the powers of `base` (10 or 2) from floor(log_b lo) to ceil(log_b hi) (lo, hi > 0).
 // With more than `max_count` powers, every k-th is kept (k the smallest that fits). A base-10 axis
-// spanning under two decades also gets 2x and 5x ticks.
+// spanning at most two decades also gets 2x and 5x ticks.
 Ticks log_ticks(double lo, double hi, double base = 10, int max_count = 10);
 
 enum class TickFormat {

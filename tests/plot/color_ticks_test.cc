@@ -119,7 +119,9 @@ TEST(Ticks, LogTicks) {
   t = log_ticks(1, 1 << 20, 2, 10);  // 21 powers -> every 3rd: 2^0, 2^3, ..., 2^18
   EXPECT_EQ(t.values.size(), 7u);
   EXPECT_DOUBLE_EQ(t.values[1], 8);
-  t = log_ticks(2, 8, 10);  // under two decades: 1, 2, 5, 10
+  t = log_ticks(1e8, 1e10, 10);  // two decades: 1, 2, 5 times each power
+  EXPECT_EQ(t.values, (std::vector<double>{1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10}));
+  t = log_ticks(2, 8, 10);  // one decade: 1, 2, 5, 10
   EXPECT_EQ(t.values, (std::vector<double>{1, 2, 5, 10}));
 }
 
