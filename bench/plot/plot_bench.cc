@@ -49,6 +49,28 @@ HeatmapConfig needle() {
   return c;
 }
 
+// Paper Table 5 as a picture: loss difference from the original mixture, per domain and token
+// range (green = better, red = worse, |d| <= 0.01 near grey).
+HeatmapConfig loss_difference() {
+  HeatmapConfig c;
+  c.title = "Loss difference from the original mixture";
+  c.x_label = "Domain";
+  c.y_label = "Mixture, positions";
+  c.colorbar_label = "Loss difference";
+  c.x_labels = {"C4", "CC", "Stack", "Arxiv", "Wiki", "Book", "Github"};
+  c.y_labels = {"per-source 0-4K", "global 0-4K"};
+  c.rows = 2;
+  c.cols = 7;
+  c.values = {0.002, 0.008, -0.001, -0.008, -0.040, -0.065, -0.008,  //
+              0.008, 0.010, 0.015, -0.020, -0.020, -0.140, 0.015};
+  c.scale = ColorScale{{{-0.15, rgb_from_hex(0x0CD79F)}, {-0.01, rgb_from_hex(0xE6E6E6)}, {0.01, rgb_from_hex(0xE6E6E6)},
+                        {0.15, rgb_from_hex(0xF0496E)}}};
+  c.annotate = true;
+  c.annotation_decimals = 3;
+  c.style = sized_style(760, 300);
+  return c;
+}
+
 BarChartConfig length_shares() {
   BarChartConfig c;
   c.title = "Token share by document length within each domain";
@@ -172,6 +194,8 @@ int main(int argc, char** argv) {
   std::vector<Chart> charts = {
       {"needle", "Needle-in-a-haystack accuracy; the dashed line marks the training length.",
        [](const std::string& p) { return render_heatmap(needle(), p); }},
+      {"loss_diff", "Loss difference from the original mixture (paper Table 5).",
+       [](const std::string& p) { return render_heatmap(loss_difference(), p); }},
       {"length_shares", "Within-domain token share per length bucket.",
        [](const std::string& p) { return render_bar_chart(length_shares(), p); }},
       {"mixture", "Domain mixture before/after upsampling.", [](const std::string& p) { return render_bar_chart(mixture(), p); }},

@@ -148,6 +148,20 @@ TEST(BarChart, GroupedBarsLandWhereTheLayoutSays) {
   EXPECT_GT(grid.r, 200);
 }
 
+TEST(BarChart, PngScaleMultipliesPixelPositions) {
+  auto d = tmpdir("bars_scale");
+  auto c = two_by_two();
+  c.style.png_scale = 2;
+  ASSERT_TRUE(render_bar_chart(c, d + "/g.png").is_ok());
+  Image img(d + "/g.png");
+  ASSERT_TRUE(img.ok());
+  EXPECT_EQ(img.width(), 800);
+  EXPECT_EQ(img.height(), 600);
+  // Same layout in units, doubled in pixels: series 0 / category A spans x 137.5..225, top y 388.
+  EXPECT_TRUE(near_hex(img.at(180, 392), 0x4477AA));
+  EXPECT_TRUE(near_hex(img.at(180, 383), 0xFFFFFF));
+}
+
 TEST(BarChart, StackedNormalisedSegments) {
   auto d = tmpdir("stacked");
   BarChartConfig c;
