@@ -93,6 +93,12 @@ Status render_bar_chart(const BarChartConfig& c, const std::string& path) {
   double right = std::round(pick(st.margins.right, legend ? legend_width(cr, st, names) + 40 : 24));
   double left = std::round(pick(st.margins.left, (c.y_label.empty() ? tick_w + 9 : y_label_offset) + 14));
   double slot = (st.width - left - right) / nc;
+  if (st.margins.left < 0 && category_labels_rotated(cr, st, c.categories, slot, st.tick_size)) {
+    // A 45-degree label ends at its slot centre and reaches back left by width / sqrt(2).
+    set_font(cr, st, st.tick_size);
+    left = std::max(left, std::round(text_width(cr, c.categories[0]) * std::sqrt(0.5) - slot / 2 + 10));
+    slot = (st.width - left - right) / nc;
+  }
   double cat_h = category_labels_height(cr, st, c.categories, slot, st.tick_size);
   double bottom = std::round(pick(st.margins.bottom, cat_h + (c.x_label.empty() ? 0 : st.label_size + 14) + 14));
   plot = {left, top, st.width - left - right, st.height - top - bottom};

@@ -387,7 +387,7 @@ double legend_width(cairo_t* cr, const ChartStyle& s, const std::vector<std::str
 
 void draw_legend(cairo_t* cr, const ChartStyle& s, const std::vector<std::string>& names,
                  const std::vector<Rgb>& colors, double x, double y, LegendMark mark,
-                 const std::vector<bool>& dashed) {
+                 const std::vector<bool>& dashed, const std::vector<bool>& markers) {
   set_font(cr, s, s.legend_size);
   double row = s.legend_size * 1.7;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -408,8 +408,10 @@ void draw_legend(cairo_t* cr, const ChartStyle& s, const std::vector<std::string
       cairo_line_to(cr, x + kLineSwatch, cy);
       cairo_stroke(cr);
       cairo_set_dash(cr, nullptr, 0, 0);
-      cairo_arc(cr, x + kLineSwatch / 2, cy, 3, 0, 2 * M_PI);
-      cairo_fill(cr);
+      if (i >= markers.size() || markers[i]) {
+        cairo_arc(cr, x + kLineSwatch / 2, cy, 3, 0, 2 * M_PI);
+        cairo_fill(cr);
+      }
       text_x = x + kLineSwatch + kSwatchGap;
     }
     set_color(cr, s.text_color);
