@@ -133,6 +133,8 @@ TEST(BarChart, GroupedBarsLandWhereTheLayoutSays) {
   EXPECT_TRUE(near_hex(img.at(90, 230), 0x4477AA));
   EXPECT_TRUE(near_hex(img.at(90, 196), 0x4477AA));
   EXPECT_TRUE(near_hex(img.at(90, 191), 0xFFFFFF));  // just above the bar: background
+  EXPECT_TRUE(near_hex(img.at(69, 230), 0x4477AA));  // pixel 69..70, right of the edge at 68.75
+  EXPECT_TRUE(near_hex(img.at(67, 230), 0xFFFFFF));  // pixel 67..68, left of it
   // Series 1, category A: x 112.5..156.25, top 260 - 0.7*220 = 106. Palette 1 = #EE6677.
   EXPECT_TRUE(near_hex(img.at(134, 200), 0xEE6677));
   EXPECT_TRUE(near_hex(img.at(134, 108), 0xEE6677));
