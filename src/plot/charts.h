@@ -68,7 +68,9 @@ struct BarChartConfig {
   // Divide each category's values by that category's sum over series (so stacked bars reach 1).
   bool normalize_per_category = false;
   TickFormat value_format = TickFormat::kAuto;  // kPercent shows fractions as "25%"
-  bool show_values = false;                     // print each value on/above its bar
+  // Print values above grouped bars (only when every label fits its bar's width) or inside
+  // stacked segments (those tall and wide enough).
+  bool show_values = false;
   double bar_width_fraction = 0.7;
   std::optional<double> y_min, y_max;
   bool legend = true;  // drawn right of the plot when there are >= 2 series

@@ -26,6 +26,44 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+// cairo names SVG groups "surface<N>" from a process-wide counter; renumber them in order of
+// appearance so the same chart gives the same bytes in any process.
+std::string renumber_surfaces(const std::string& svg) {
+  static const std::string kKey = "surface";
+  std::vector<std::pair<std::string, std::string>> seen;
+  std::string out;
+  out.reserve(svg.size());
+  size_t i = 0;
+  while (i < svg.size()) {
+    size_t p = svg.find(kKey, i);
+    if (p == std::string::npos) {
+      out.append(svg, i, std::string::npos);
+      break;
+    }
+    size_t e = p + kKey.size();
+    while (e < svg.size() && std::isdigit(static_cast<unsigned char>(svg[e]))) ++e;
+    bool is_id = e > p + kKey.size() && p > 0 && (svg[p - 1] == '"' || svg[p - 1] == '#');
+    out.append(svg, i, p - i);
+    if (!is_id) {
+      out.append(kKey);
+      i = p + kKey.size();
+      continue;
+    }
+    std::string old_num = svg.substr(p + kKey.size(), e - p - kKey.size());
+    std::string new_num;
+    for (const auto& [o, n] : seen) {
+      if (o == old_num) new_num = n;
+    }
+    if (new_num.empty()) {
+      new_num = std::to_string(seen.size() + 1);
+      seen.emplace_back(old_num, new_num);
+    }
+    out += kKey + new_num;
+    i = e;
+  }
+  return out;
+}
+
 // Pixel-aligned coordinate for a 1-unit line at png_scale 1 (crisp grid lines).
 double crisp(double v) { return std::floor(v) + 0.5; }
 
@@ -62,6 +100,8 @@ Result<std::unique_ptr<Canvas>> Canvas::create(const std::string& path, const Ch
   } else {
     c->surface_ = cairo_svg_surface_create_for_stream(append_to_string, &c->svg_bytes_, style.width,
                                                       style.height);
+    // Pixels, so an SVG shows at the same size as the PNG (cairo's default unit is pt).
+    cairo_svg_surface_set_document_unit(c->surface_, CAIRO_SVG_UNIT_PX);
   }
   if (cairo_surface_status(c->surface_) != CAIRO_STATUS_SUCCESS) {
     return make_error(ErrorCode::kInternal, "chart '{}': cannot create cairo surface: {}", path,
@@ -100,7 +140,7 @@ Status Canvas::finish() {
     cr_ = nullptr;
     cairo_surface_finish(surface_);
     st = cairo_surface_status(surface_);
-    bytes = std::move(svg_bytes_);
+    bytes = renumber_surfaces(svg_bytes_);
     // An accessible name for the picture: <title> as the first child of <svg>.
     size_t open = bytes.find("<svg");
     size_t end = open == std::string::npos ? open : bytes.find('>', open);
@@ -347,7 +387,7 @@ double legend_width(cairo_t* cr, const ChartStyle& s, const std::vector<std::str
 
 void draw_legend(cairo_t* cr, const ChartStyle& s, const std::vector<std::string>& names,
                  const std::vector<Rgb>& colors, double x, double y, LegendMark mark,
-                 const std::vector<bool>& dashed) {
+                 const std::vector<bool>& dashed, const std::vector<bool>& markers) {
   set_font(cr, s, s.legend_size);
   double row = s.legend_size * 1.7;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -368,8 +408,10 @@ void draw_legend(cairo_t* cr, const ChartStyle& s, const std::vector<std::string
       cairo_line_to(cr, x + kLineSwatch, cy);
       cairo_stroke(cr);
       cairo_set_dash(cr, nullptr, 0, 0);
-      cairo_arc(cr, x + kLineSwatch / 2, cy, 3, 0, 2 * M_PI);
-      cairo_fill(cr);
+      if (i >= markers.size() || markers[i]) {
+        cairo_arc(cr, x + kLineSwatch / 2, cy, 3, 0, 2 * M_PI);
+        cairo_fill(cr);
+      }
       text_x = x + kLineSwatch + kSwatchGap;
     }
     set_color(cr, s.text_color);

@@ -102,7 +102,7 @@ enum class LegendMark { kBox, kLine };
 double legend_width(cairo_t* cr, const ChartStyle& s, const std::vector<std::string>& names);
 void draw_legend(cairo_t* cr, const ChartStyle& s, const std::vector<std::string>& names,
                  const std::vector<Rgb>& colors, double x, double y, LegendMark mark,
-                 const std::vector<bool>& dashed = {});
+                 const std::vector<bool>& dashed = {}, const std::vector<bool>& markers = {});
 
 // Resolves automatic margins: value < 0 takes `automatic`.
 double pick(double configured, double automatic);

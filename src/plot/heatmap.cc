@@ -95,8 +95,8 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
   }
   const double cw = plot.w / c.cols, ch = plot.h / c.rows;
 
-  // Cells without antialiasing and overlapping their right/lower neighbour slightly: no seams
-  // between equal colours (SVG viewers antialias each rectangle on their own).
+  // Cells without antialiasing, each reaching 1 unit under its right and lower neighbours (drawn
+  // later): no seams between equal colours (SVG viewers antialias each rectangle on its own).
   cairo_save(cr);
   cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
   const Rgb missing = rgb_from_hex(0xD9D9D9);
@@ -104,7 +104,7 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
     for (size_t col = 0; col < c.cols; ++col) {
       double v = c.values[r * c.cols + col];
       set_color(cr, std::isnan(v) ? missing : color_scale_at(c.scale, v));
-      double ox = col + 1 < c.cols ? 0.4 : 0, oy = r + 1 < c.rows ? 0.4 : 0;
+      double ox = col + 1 < c.cols ? 1.0 : 0, oy = r + 1 < c.rows ? 1.0 : 0;
       cairo_rectangle(cr, plot.x + col * cw, plot.y + r * ch, cw + ox, ch + oy);
       cairo_fill(cr);
     }

@@ -63,11 +63,12 @@ Status render_line_chart(const LineChartConfig& c, const std::string& path) {
   cairo_t* cr = canvas->cr();
   std::vector<std::string> names;
   std::vector<Rgb> colors;
-  std::vector<bool> dashed;
+  std::vector<bool> dashed, markers;
   for (size_t s = 0; s < c.series.size(); ++s) {
     names.push_back(c.series[s].name);
     colors.push_back(c.series[s].color.value_or(palette_color(s)));
     dashed.push_back(c.series[s].dashed);
+    markers.push_back(c.series[s].markers);
   }
   const bool legend = c.legend && c.series.size() >= 2;
   set_font(cr, st, st.tick_size);
@@ -121,7 +122,7 @@ Status render_line_chart(const LineChartConfig& c, const std::string& path) {
   draw_axis_lines(cr, st, plot);
   draw_x_label(cr, st, c.x_label, plot, lh + 20);
   draw_y_label(cr, st, c.y_label, plot, y_label_offset);
-  if (legend) draw_legend(cr, st, names, colors, plot.right() + 20, plot.y, LegendMark::kLine, dashed);
+  if (legend) draw_legend(cr, st, names, colors, plot.right() + 20, plot.y, LegendMark::kLine, dashed, markers);
   draw_title(cr, st, c.title, plot);
   return canvas->finish();
 }

@@ -29,6 +29,13 @@ std::string trim_number(double v, int max_dec) {
   return s;
 }
 
+// Fixed decimals, so the labels of one axis line up ("0.10", "0.15", "0.20").
+std::string fixed_number(double v, int dec) {
+  std::string s = fmt::format("{:.{}f}", v, dec);
+  if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);
+  return s;
+}
+
 std::string with_suffix(double v, double step, double base, const char* const* suffixes, int n) {
   double a = std::fabs(v);
   int k = 0;
@@ -95,7 +102,7 @@ Ticks log_ticks(double lo, double hi, double base, int max_count) {
   int every = 1;
   while ((n + every - 1) / every > std::max(max_count, 2)) ++every;
   for (int e = e0; e <= e1; e += every) t.values.push_back(std::pow(base, e));
-  if (base == 10 && e1 - e0 < 2) {
+  if (base == 10 && e1 - e0 <= 2) {
     std::vector<double> more;
     for (int e = e0; e < e1; ++e) {
       double p = std::pow(10.0, e);
@@ -115,10 +122,9 @@ Ticks log_ticks(double lo, double hi, double base, int max_count) {
 std::string format_tick(double v, double step, TickFormat format) {
   if (step > 0 && std::fabs(v) < step * 1e-9) v = 0;
   switch (format) {
-    case TickFormat::kPercent: {
-      int dec = step > 0 ? decimals_for_step(step * 100) : 1;
-      return trim_number(v * 100, dec) + "%";
-    }
+    case TickFormat::kPercent:
+      if (step > 0) return fixed_number(v * 100, decimals_for_step(step * 100)) + "%";
+      return trim_number(v * 100, 1) + "%";
     case TickFormat::kSi: {
       static const char* const kSuffix[] = {"", "K", "M", "B", "T"};
       return with_suffix(v, step, 1000.0, kSuffix, 5);
@@ -129,7 +135,8 @@ std::string format_tick(double v, double step, TickFormat format) {
     }
     case TickFormat::kAuto:
     default:
-      return trim_number(v, step > 0 ? decimals_for_step(step) : 3);
+      if (step > 0) return fixed_number(v, decimals_for_step(step));
+      return trim_number(v, 3);
   }
 }
 

@@ -25,7 +25,7 @@ double nice_number(double x, bool round);
 Ticks nice_ticks(double lo, double hi, int target_count = 6);
 // Ticks at the powers of `base` (10 or 2) from floor(log_b lo) to ceil(log_b hi) (lo, hi > 0).
 // With more than `max_count` powers, every k-th is kept (k the smallest that fits). A base-10 axis
-// spanning under two decades also gets 2x and 5x ticks.
+// spanning at most two decades also gets 2x and 5x ticks.
 Ticks log_ticks(double lo, double hi, double base = 10, int max_count = 10);
 
 enum class TickFormat {
@@ -35,8 +35,10 @@ enum class TickFormat {
   kPercent,  // fractions as percent: 0.25 -> "25%"
 };
 
-// Formats tick value v on an axis with linear step `step` (0 = unknown/log: shortest exact form
-// up to 3 decimals). Values within step*1e-9 of zero print as "0".
+// Formats tick value v on an axis with linear step `step`. kAuto and kPercent print the decimals
+// the step needs, the same for every tick ("0.10", "0.15"); step 0 (log axes, annotations) prints
+// the shortest form up to 3 decimals (1 for percent). Suffixed formats drop trailing zeros
+// ("1.5K", "2K"). Values within step*1e-9 of zero print as zero, never "-0".
 std::string format_tick(double v, double step, TickFormat format);
 
 }  // namespace longctx::plot
