@@ -2,8 +2,12 @@
 // item 5), on ordinary documents, on one 10 MB document and on source code, in the same process.
 // Also checks that both give identical ids on everything it times.
 //   tokenizer_bench [--model m.model] [--vocab 32000] [--workdir DIR] [--docs-mb 8] [--code-mb 4]
-//                   [--big-mb 10] [--hf-json tokenizer.json --hf-texts-dir DIR]
+//                   [--big-mb 10] [--hf-json tokenizer.json] [--node-script hf_reference.js]
 // Without --model it trains a LLaMA-2-settings BPE model on local text first (not timed).
+// Second part: a Hugging Face tokenizer.json (default: the LLaMA-3-style model that the npm
+// `tokenizers` package trains on local text through tests/tokenizer/hf_node/hf_reference.js), timed
+// in the npm package (node, one document per encode call, awaited: one core) and in hf-bpe, on the
+// same documents (made valid UTF-8, as JavaScript strings must be).
 #include <sentencepiece_trainer.h>
 
 #include <chrono>
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
   std::string model, workdir = "/tmp/longctx_tokenizer_bench";
   int vocab = 32000;
   double docs_mb = 8, code_mb = 4, big_mb = 10;
+  std::string hf_json, node_script = LONGCTX_HF_NODE_DIR "/hf_reference.js";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--model") model = argv[i + 1];
@@ -64,6 +69,8 @@ int main(int argc, char** argv) {
     if (a == "--docs-mb") docs_mb = std::atof(argv[i + 1]);
     if (a == "--code-mb") code_mb = std::atof(argv[i + 1]);
     if (a == "--big-mb") big_mb = std::atof(argv[i + 1]);
+    if (a == "--hf-json") hf_json = argv[i + 1];
+    if (a == "--node-script") node_script = argv[i + 1];
   }
   namespace tc = longctx::testing_corpus;
   auto docs = tc::prose_documents(static_cast<size_t>(docs_mb * 1e6));
@@ -133,5 +140,74 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("ids identical to the library on every timed input: %s\n", all_same ? "yes" : "NO");
+
+  // ---- Hugging Face tokenizer.json: npm tokenizers vs hf-bpe ----
+  bool have_node = std::system("node --version > /dev/null 2>&1") == 0 && std::filesystem::exists(node_script);
+  if (!have_node) {
+    std::printf("hf-bpe vs npm tokenizers: skipped (node or %s missing; npm install in its folder)\n",
+                node_script.c_str());
+    return all_same ? 0 : 1;
+  }
+  if (hf_json.empty()) {
+    hf_json = workdir + "/hf/llama3style.json";
+    if (!std::filesystem::exists(hf_json)) {
+      std::string train = workdir + "/hf_train.txt";
+      {
+        std::ofstream f(train, std::ios::binary);
+        for (const auto* set : {&docs, &code})
+          for (const auto& d : *set) f << tc::to_valid_utf8(d) << "\n";
+      }
+      std::string cmd = "node " + node_script + " train " + workdir + "/hf " + train + " > /dev/null 2>&1";
+      if (std::system(cmd.c_str()) != 0) {
+        std::fprintf(stderr, "failed: %s\n", cmd.c_str());
+        return 1;
+      }
+    }
+  }
+  auto hf = longctx::load_tokenizer(hf_json, longctx::TokenizerImpl::kHfBpe);
+  if (!hf.is_ok()) {
+    std::fprintf(stderr, "%s\n", hf.status().message().c_str());
+    return 1;
+  }
+  std::printf("\nmodel %s (vocab %u), one thread\n", hf_json.c_str(), (*hf)->vocab_size());
+  int set_no = 0;
+  for (auto& s : sets) {
+    std::string files;
+    for (size_t i = 0; i < s.docs.size(); ++i) {
+      s.docs[i] = tc::to_valid_utf8(s.docs[i]);
+      std::string f = workdir + "/hf_doc_" + std::to_string(set_no) + "_" + std::to_string(i) + ".txt";
+      std::ofstream(f, std::ios::binary) << s.docs[i];
+      files += " " + f;
+    }
+    ++set_no;
+    std::string cmd = "node " + node_script + " bench " + hf_json + files;
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[1024] = {0};
+    bool got = p && std::fgets(line, sizeof line, p);
+    if (p) pclose(p);
+    Run npm;
+    double secs = 0, bytes = 0, tokens = 0;
+    if (!got || std::sscanf(line, "{\"seconds\":%lf,\"bytes\":%lf,\"tokens\":%lf", &secs, &bytes, &tokens) != 3) {
+      std::fprintf(stderr, "npm bench failed: %s\n", line);
+      return 1;
+    }
+    npm.seconds = secs;
+    npm.bytes = static_cast<uint64_t>(bytes);
+    npm.tokens = static_cast<uint64_t>(tokens);
+    report(s.name, "npm tokenizers", npm, nullptr);
+    auto fresh = longctx::load_tokenizer(hf_json, longctx::TokenizerImpl::kHfBpe);
+    Run cold = time_encode(**fresh, s.docs, false);
+    std::printf("%-22s %-26s %8.2f MB/s %12.0f tokens/s  (%7.1f MB, %9llu tokens, %6.2f s)  x%.1f vs npm\n", s.name,
+                "hf-bpe (cold cache)", cold.bytes / cold.seconds / 1e6, cold.tokens / cold.seconds, cold.bytes / 1e6,
+                static_cast<unsigned long long>(cold.tokens), cold.seconds, npm.seconds / cold.seconds);
+    Run warm = time_encode(**fresh, s.docs, false);
+    std::printf("%-22s %-26s %8.2f MB/s %12.0f tokens/s  (%7.1f MB, %9llu tokens, %6.2f s)  x%.1f vs npm\n", s.name,
+                "hf-bpe (warm cache)", warm.bytes / warm.seconds / 1e6, warm.tokens / warm.seconds, warm.bytes / 1e6,
+                static_cast<unsigned long long>(warm.tokens), warm.seconds, npm.seconds / warm.seconds);
+    if (cold.tokens != npm.tokens) {
+      all_same = false;
+      std::printf("  !! token count differs from npm tokenizers on %s\n", s.name);
+    }
+  }
   return all_same ? 0 : 1;
 }

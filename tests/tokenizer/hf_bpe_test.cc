@@ -68,35 +68,6 @@ TEST(HfBpeHand, Gpt2StyleWorkedByHand) {
   EXPECT_EQ(*back, "hell hello w<|eot|>  x");
 }
 
-// Replaces bytes that are not valid UTF-8 by U+FFFD (HF takes Unicode strings).
-std::string to_valid_utf8(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    uint32_t cp = c;
-    if (ok && len > 1) {
-      cp = c & (0x7f >> len);
-      for (int k = 1; k < len; ++k) {
-        auto t = static_cast<unsigned char>(s[i + k]);
-        if ((t & 0xc0) != 0x80) ok = false;
-        cp = (cp << 6) | (t & 0x3f);
-      }
-      static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) ok = false;
-    }
-    if (ok) {
-      out.append(s, i, len);
-      i += len;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
-}
-
 class HfBpeVsNpm : public ::testing::Test {
  protected:
   static std::string node_dir() { return LONGCTX_HF_NODE_DIR; }
@@ -110,7 +81,7 @@ class HfBpeVsNpm : public ::testing::Test {
       std::string train;
       for (const auto& d : testing_corpus::prose_documents(2 << 20)) train += d;
       for (const auto& d : testing_corpus::code_documents(1 << 20)) train += d;
-      std::ofstream(dir_ + "/train.txt", std::ios::binary) << to_valid_utf8(train);
+      std::ofstream(dir_ + "/train.txt", std::ios::binary) << testing_corpus::to_valid_utf8(train);
       std::string cmd = "node " + node_dir() + "/hf_reference.js train " + dir_ + " " + dir_ + "/train.txt";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     }
@@ -149,14 +120,14 @@ class HfBpeVsNpm : public ::testing::Test {
     std::vector<std::string> t;
     auto docs = testing_corpus::prose_documents(1 << 20);
     for (auto& d : testing_corpus::code_documents(256 << 10)) docs.push_back(std::move(d));
-    for (const auto& d : docs) t.push_back(to_valid_utf8(d));
+    for (const auto& d : docs) t.push_back(testing_corpus::to_valid_utf8(d));
     // Unicode whitespace that \s must match as Oniguruma does, and special tokens.
     t.push_back("a\xc2\x85" "b\xc2\xa0 c\xe3\x80\x80  d\x0b\x0c e\x1c\x1f f\xe2\x80\xa8g  \n\n  h");
     t.push_back("<|endoftext|>x<|endoftext|><|begin_of_text|> <|endoftext|>");
     Rng rng(7);
     std::vector<std::string> specials = {"<|endoftext|>", "<|begin_of_text|>", "'s", "'LL", "\r\n", "123456"};
     for (int i = 0; i < 3000; ++i)
-      t.push_back(to_valid_utf8(testing_fuzz::fuzz_text(rng, 1 + rng.below(rng.below(10) == 0 ? 5000 : 200), docs,
+      t.push_back(testing_corpus::to_valid_utf8(testing_fuzz::fuzz_text(rng, 1 + rng.below(rng.below(10) == 0 ? 5000 : 200), docs,
                                                         specials)));
     return t;
   }

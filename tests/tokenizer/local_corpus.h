@@ -68,4 +68,33 @@ inline std::vector<std::string> code_documents(size_t max_bytes) {
   return collect("/usr/include", {".h", ".hpp"}, max_bytes, 256 << 10);
 }
 
+// Replaces bytes that are not valid UTF-8 by U+FFFD (HF takes Unicode strings).
+inline std::string to_valid_utf8(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    uint32_t cp = c;
+    if (ok && len > 1) {
+      cp = c & (0x7f >> len);
+      for (int k = 1; k < len; ++k) {
+        auto t = static_cast<unsigned char>(s[i + k]);
+        if ((t & 0xc0) != 0x80) ok = false;
+        cp = (cp << 6) | (t & 0x3f);
+      }
+      static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) ok = false;
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace longctx::testing_corpus
