@@ -6,6 +6,9 @@
 
 #include "core/file_io.h"
 #include "core/hash.h"
+#include "tokenizer/fast_spm_bpe.h"
+#include "tokenizer/hf_bpe.h"
+#include "tokenizer/spm_model_proto.h"
 #include "tokenizer/tokenizer.h"
 
 namespace longctx {
@@ -13,14 +16,15 @@ namespace {
 
 class SentencePieceTokenizer : public Tokenizer {
  public:
-  static Result<std::unique_ptr<Tokenizer>> load(const std::string& path) {
+  static Result<std::unique_ptr<SentencePieceTokenizer>> load(const std::string& path, std::string_view bytes,
+                                                               std::string note = {}) {
     auto t = std::make_unique<SentencePieceTokenizer>();
-    LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+    t->note_ = std::move(note);
     auto st = t->sp_.LoadFromSerializedProto(bytes);
     if (!st.ok())
       return make_error(ErrorCode::kCorrupt, "'{}': not a SentencePiece model: {}", path, st.ToString());
     t->checksum_ = xxh64(bytes);
-    return std::unique_ptr<Tokenizer>(std::move(t));
+    return t;
   }
   Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
     std::vector<int> tmp;
@@ -49,30 +53,100 @@ class SentencePieceTokenizer : public Tokenizer {
     return id < vocab_size() ? sp_.IdToPiece(static_cast<int>(id)) : std::string();
   }
   std::string impl_name() const override { return "sentencepiece"; }
+  std::string impl_note() const override { return note_; }
   uint64_t model_checksum() const override { return checksum_; }
 
  private:
+  std::string note_;
   // sentencepiece 0.1.97 takes absl::string_view, which is std::string_view-compatible.
   static std::string_view absl_view(std::string_view s) { return s; }
   sentencepiece::SentencePieceProcessor sp_;
   uint64_t checksum_ = 0;
 };
 
+// The fast exact encoder for encode(); decode and the vocabulary queries go to the library, which
+// is loaded from the same bytes (decoding is not the bottleneck).
+class FastSpmTokenizer : public Tokenizer {
+ public:
+  FastSpmTokenizer(std::unique_ptr<FastSpmBpe> fast, std::unique_ptr<SentencePieceTokenizer> lib)
+      : fast_(std::move(fast)), lib_(std::move(lib)) {}
+  Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
+    fast_->encode(text, ids);
+    return Status::ok();
+  }
+  Result<std::string> decode(std::span<const uint32_t> ids) const override { return lib_->decode(ids); }
+  uint32_t vocab_size() const override { return lib_->vocab_size(); }
+  int32_t bos_id() const override { return lib_->bos_id(); }
+  int32_t eos_id() const override { return lib_->eos_id(); }
+  int32_t unk_id() const override { return lib_->unk_id(); }
+  int32_t pad_id() const override { return lib_->pad_id(); }
+  std::string id_to_piece(uint32_t id) const override { return lib_->id_to_piece(id); }
+  std::string impl_name() const override { return "fast-bpe"; }
+  uint64_t model_checksum() const override { return lib_->model_checksum(); }
+
+ private:
+  std::unique_ptr<FastSpmBpe> fast_;
+  std::unique_ptr<SentencePieceTokenizer> lib_;
+};
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
 
 Result<TokenizerImpl> parse_tokenizer_impl(const std::string& name) {
   if (name == "auto" || name.empty()) return TokenizerImpl::kAuto;
   if (name == "spm" || name == "sentencepiece") return TokenizerImpl::kSentencePiece;
-  return make_error(ErrorCode::kInvalidArgument, "unknown tokenizer implementation '{}' (expected auto or spm)", name);
+  if (name == "fast" || name == "fast-bpe") return TokenizerImpl::kFast;
+  if (name == "hf" || name == "hf-bpe") return TokenizerImpl::kHfBpe;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown tokenizer implementation '{}' (expected auto, spm, fast or hf)", name);
 }
 
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path, TokenizerImpl impl) {
   std::string p = path;
   std::error_code ec;
-  if (std::filesystem::is_directory(p, ec)) p += "/tokenizer.model";
+  if (std::filesystem::is_directory(p, ec)) {
+    if (file_exists(p + "/tokenizer.model") || !file_exists(p + "/tokenizer.json")) {
+      p += "/tokenizer.model";
+    } else {
+      p += "/tokenizer.json";
+    }
+  }
   if (!file_exists(p)) return make_error(ErrorCode::kNotFound, "tokenizer model '{}' not found", p);
-  (void)impl;  // kAuto currently resolves to the SentencePiece library (issue 5 adds the fast encoder)
-  return SentencePieceTokenizer::load(p);
+  if (ends_with(p, ".json")) {
+    if (impl == TokenizerImpl::kSentencePiece || impl == TokenizerImpl::kFast)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "'{}' is a Hugging Face tokenizer.json; implementations spm and fast need a SentencePiece "
+                        "model",
+                        p);
+    return load_hf_bpe_tokenizer(p);
+  }
+  if (impl == TokenizerImpl::kHfBpe)
+    return make_error(ErrorCode::kInvalidArgument, "implementation hf needs a tokenizer.json, got '{}'", p);
+  LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(p));
+  if (impl == TokenizerImpl::kSentencePiece) {
+    LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes));
+    return std::unique_ptr<Tokenizer>(std::move(lib));
+  }
+  auto proto = parse_spm_model_proto(bytes);
+  Status why;
+  std::unique_ptr<FastSpmBpe> fast;
+  if (!proto.is_ok()) {
+    why = proto.status().with_context(p);
+  } else {
+    auto compiled = FastSpmBpe::compile(*proto);
+    if (compiled.is_ok()) {
+      fast = std::move(compiled).value();
+    } else {
+      why = compiled.status().with_context(p);
+    }
+  }
+  if (!fast && impl == TokenizerImpl::kFast) return why;
+  LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes, fast ? "" : why.message()));
+  if (!fast) return std::unique_ptr<Tokenizer>(std::move(lib));
+  return std::unique_ptr<Tokenizer>(std::make_unique<FastSpmTokenizer>(std::move(fast), std::move(lib)));
 }
 
 Status train_sentencepiece_bpe(const TokenizerTrainConfig& cfg) {
@@ -87,7 +161,7 @@ Status train_sentencepiece_bpe(const TokenizerTrainConfig& cfg) {
       "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --minloglevel=2",
       inputs, cfg.model_prefix, cfg.vocab_size, cfg.character_coverage, cfg.input_sentence_size,
       cfg.max_sentence_length, cfg.num_threads);
-  // 0.1.97 has no --random_seed flag: the sentence sampler is seeded through the library call.
+  // libsentencepiece 0.1.97 has no --random_seed flag; the seed is process-wide.
   sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned int>(cfg.seed));
   auto st = sentencepiece::SentencePieceTrainer::Train(args);
   if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece training failed: {}", st.ToString());

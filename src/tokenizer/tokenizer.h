@@ -26,16 +26,24 @@ class Tokenizer {
   virtual int32_t unk_id() const = 0;
   virtual int32_t pad_id() const = 0;
   virtual std::string id_to_piece(uint32_t id) const = 0;
-  // "sentencepiece" (the library), later "fast-bpe", "hf-bpe": recorded in manifests.
+  // "sentencepiece" (the library), "fast-bpe" (fast_spm_bpe.h), "hf-bpe" (hf_bpe.h): recorded in
+  // manifests.
   virtual std::string impl_name() const = 0;
+  // Why this implementation serves the model, when that is not the obvious choice (e.g. kAuto fell
+  // back to the library because the fast encoder does not support a model feature); else empty.
+  virtual std::string impl_note() const { return {}; }
   // xxh64 of the model file's bytes: a store records which tokenizer produced it.
   virtual uint64_t model_checksum() const = 0;
 };
 
-enum class TokenizerImpl { kAuto, kSentencePiece };
+// kAuto: a SentencePiece model gets the fast exact encoder, or the library (with impl_note() saying
+// why) when the model uses a feature the fast encoder does not support; a `tokenizer.json` gets the
+// Hugging Face byte-level BPE encoder. kSentencePiece: always the library. kFast: the fast encoder
+// or an error naming the unsupported feature. kHfBpe: `tokenizer.json` only.
+enum class TokenizerImpl { kAuto, kSentencePiece, kFast, kHfBpe };
 
-// Loads a tokenizer model file (a SentencePiece `tokenizer.model`; a directory is searched for
-// `tokenizer.model`).
+// Loads a tokenizer: a SentencePiece `*.model` file, a Hugging Face `tokenizer.json`, or a directory
+// holding `tokenizer.model` (preferred) or `tokenizer.json`.
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path,
                                                   TokenizerImpl impl = TokenizerImpl::kAuto);
 Result<TokenizerImpl> parse_tokenizer_impl(const std::string& name);
