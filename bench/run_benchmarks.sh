@@ -47,18 +47,20 @@ for input in "sample:$work/sample/train" "one 10 MB document:$work/one10mb"; do
   b_mbps=$(echo "$base" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')
   b_tps=$(echo "$base" | /usr/bin/python3 -c 'import json,sys; print(int(json.load(sys.stdin)["tokens_per_s"]))')
   printf "%-34s %10s %12s %12s %10s %8s\n" "$name: spm library, 1 thread" "$b_mbps" "$b_mbps" "$b_tps" "1.00x" "-"
-  for t in 1 2; do
-    [ "$t" -le "$cores" ] || continue
-    rm -rf "$work/store-$t"
-    timed "$bin" -q tokenize "$path" --tokenizer "$work/tok.model" --out "$work/store-$t" --threads "$t" --tokenizer-impl spm
-    bytes=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/store-$t/manifest.json'))['counts']['text_bytes'])")
-    toks=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/store-$t/manifest.json'))['counts']['tokens'])")
-    m=$(mbps "$bytes" "$SECONDS_")
-    printf "%-34s %10s %12s %12s %10s %8s\n" "$name: longctx tokenize, $t thr" "$m" "$(awk -v m="$m" -v t="$t" 'BEGIN{printf "%.2f", m/t}')" \
-      "$(awk -v a="$toks" -v s="$SECONDS_" 'BEGIN{printf "%d", a/s}')" "$(ratio "$m" "$b_mbps")" "$PEAK_MB"
-    eval "m_$t=$m"
+  for impl in spm fast; do
+    for t in 1 2; do
+      [ "$t" -le "$cores" ] || continue
+      rm -rf "$work/store-$t"
+      timed "$bin" -q tokenize "$path" --tokenizer "$work/tok.model" --out "$work/store-$t" --threads "$t" --tokenizer-impl "$impl"
+      bytes=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/store-$t/manifest.json'))['counts']['text_bytes'])")
+      toks=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/store-$t/manifest.json'))['counts']['tokens'])")
+      m=$(mbps "$bytes" "$SECONDS_")
+      printf "%-34s %10s %12s %12s %10s %8s\n" "$name: tokenize --impl $impl, $t thr" "$m" "$(awk -v m="$m" -v t="$t" 'BEGIN{printf "%.2f", m/t}')" \
+        "$(awk -v a="$toks" -v s="$SECONDS_" 'BEGIN{printf "%d", a/s}')" "$(ratio "$m" "$b_mbps")" "$PEAK_MB"
+      eval "m_$t=$m"
+    done
+    [ "$cores" -ge 2 ] && echo "   $name, $impl: 2 threads / 1 thread = $(ratio "$m_2" "$m_1")"
   done
-  [ "$cores" -ge 2 ] && echo "   $name: 2 threads / 1 thread = $(ratio "$m_2" "$m_1")"
   rm -rf "$work/store-1" "$work/store-2"
 done
 
