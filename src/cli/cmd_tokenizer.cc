@@ -1,4 +1,7 @@
 // longctx tokenizer train | encode | decode
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 #include <fmt/format.h>
@@ -21,6 +24,7 @@ struct TrainOpts {
   uint32_t per_doc_bytes = 32768;
   int threads = 0;
   std::string text_field = "text";
+  bool verbose = false;
 };
 
 // Writes training sentences (lines of documents) to a text file: every document contributes at
@@ -96,6 +100,7 @@ void register_tokenizer_commands(CLI::App& app) {
     c->add_option("--per-doc-bytes", o->per_doc_bytes, "At most this much text from each document")->capture_default_str();
     c->add_option("--text-field", o->text_field, "JSON field holding the text")->capture_default_str();
     c->add_option("--threads", o->threads, "Trainer threads (0 = all cores)")->capture_default_str();
+    c->add_flag("--verbose", o->verbose, "Show the SentencePiece trainer's log");
     c->footer("Example:\n  longctx tokenizer train data/sample/train --vocab-size 8000 --out data/tokenizer.model");
     c->callback([o] {
       auto max = parse_byte_size(o->max_bytes);
@@ -119,7 +124,26 @@ void register_tokenizer_commands(CLI::App& app) {
       tc.model_prefix = prefix + ".tmp";
       tc.vocab_size = o->vocab;
       tc.num_threads = o->threads > 0 ? o->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      st = train_sentencepiece_bpe(tc);
+      {
+        // The SentencePiece trainer logs its whole command line to stderr; keep the terminal
+        // for our own messages unless --verbose.
+        int saved = -1;
+        if (!o->verbose) {
+          std::fflush(stderr);
+          saved = ::dup(2);
+          int devnull = ::open("/dev/null", O_WRONLY);
+          if (devnull >= 0) {
+            ::dup2(devnull, 2);
+            ::close(devnull);
+          }
+        }
+        st = train_sentencepiece_bpe(tc);
+        if (saved >= 0) {
+          std::fflush(stderr);
+          ::dup2(saved, 2);
+          ::close(saved);
+        }
+      }
       (void)remove_file_if_exists(text_path);
       if (st.is_ok()) st = rename_file(prefix + ".tmp.vocab", prefix + ".vocab");
       if (st.is_ok()) st = rename_file(prefix + ".tmp.model", prefix + ".model");
