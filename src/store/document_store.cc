@@ -40,9 +40,19 @@ StoreHeader make_header(const char* magic, uint32_t item_bytes, uint64_t count) 
 
 }  // namespace
 
+// Streamed through a small buffer rather than mapped: a mapping of a multi-GB token file would
+// count every page in the process's resident set (memory must not grow with the store's size).
 Result<uint64_t> checksum_file(const std::string& path) {
-  LONGCTX_ASSIGN_OR_RETURN(MappedFile m, MappedFile::open(path));
-  return xxh64_bytes(m.data(), m.size(), 0);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return make_error(ErrorCode::kIo, "cannot open '{}' to checksum it", path);
+  Xxh64Stream h;
+  std::vector<char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.update(buf.data(), n);
+  bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) return make_error(ErrorCode::kIo, "cannot read '{}'", path);
+  return h.digest();
 }
 
 // ---------------- DocumentStore ----------------
