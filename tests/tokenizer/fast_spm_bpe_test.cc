@@ -9,7 +9,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
+
+#include <unistd.h>
 
 #include "core/file_io.h"
 #include "core/hash.h"
@@ -225,47 +228,61 @@ class FastSpmTrained : public ::testing::Test {
     models_ = new std::vector<TrainedModel>();
     std::string dir = std::string(LONGCTX_TEST_TMP) + "/tokenizer";
     std::filesystem::create_directories(dir);
-    // Training text: one paragraph-ish line per line, prose and code.
+    // Training text: one paragraph-ish line per line, prose and code. Models are trained once per
+    // build tree (gtest_discover_tests runs each test in its own process, possibly two at a time):
+    // each process trains under a private prefix and renames the result into place.
+    const std::string tag = std::to_string(::getpid());
     std::string train;
     for (const auto* set : {docs_, code_})
       for (const auto& d : *set) train += d.substr(0, 200000) + "\n";
-    std::ofstream(dir + "/train.txt", std::ios::binary) << train;
-
-    // (1) the project's trainer (train_sentencepiece_bpe, LLaMA-2-like settings)
-    TokenizerTrainConfig cfg;
-    cfg.input_files = {dir + "/train.txt"};
-    cfg.model_prefix = dir + "/project";
-    cfg.vocab_size = 4000;
-    cfg.input_sentence_size = 200000;
-    Status st = train_sentencepiece_bpe(cfg);
-    if (!st.is_ok()) {
-      setup_error_ = new std::string(st.message());
-      return;
+    if (!std::filesystem::exists(dir + "/train.txt")) {
+      std::ofstream(dir + "/train.txt." + tag, std::ios::binary) << train;
+      std::filesystem::rename(dir + "/train.txt." + tag, dir + "/train.txt");
     }
+    auto train_once = [&](const std::string& name, const std::function<std::string(const std::string&)>& fn) {
+      if (std::filesystem::exists(dir + "/" + name + ".model")) return std::string();
+      std::string prefix = dir + "/" + name + "." + tag;
+      std::string err = fn(prefix);
+      if (err.empty()) std::filesystem::rename(prefix + ".model", dir + "/" + name + ".model");
+      return err;
+    };
+    // (1) the project's trainer (train_sentencepiece_bpe, LLaMA-2-like settings)
+    std::string err = train_once("project", [&](const std::string& prefix) {
+      TokenizerTrainConfig cfg;
+      cfg.input_files = {dir + "/train.txt"};
+      cfg.model_prefix = prefix;
+      cfg.vocab_size = 4000;
+      cfg.input_sentence_size = 200000;
+      return train_sentencepiece_bpe(cfg).message();
+    });
     // (2) LLaMA-2's trainer and normaliser settings (its tokenizer.model's TrainerSpec/NormalizerSpec),
     // smaller vocabulary.
-    auto s2 = sentencepiece::SentencePieceTrainer::Train(
-        "--input=" + dir + "/train.txt --model_prefix=" + dir +
-        "/llama2 --model_type=bpe --vocab_size=6000 --self_test_sample_size=0 --character_coverage=0.99995 "
-        "--input_sentence_size=200000 --shuffle_input_sentence=true --max_sentencepiece_length=16 "
-        "--split_by_unicode_script=true --split_by_whitespace=true --split_by_number=true --split_digits=true "
-        "--treat_whitespace_as_suffix=false --allow_whitespace_only_pieces=true --byte_fallback=true "
-        "--vocabulary_output_piece_score=true --hard_vocab_limit=true --use_all_vocab=false "
-        "--normalization_rule_name=identity --add_dummy_prefix=true --remove_extra_whitespaces=false "
-        "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --max_sentence_length=4192 --num_threads=2 --minloglevel=2");
-    if (!s2.ok()) {
-      setup_error_ = new std::string(s2.ToString());
-      return;
-    }
+    if (err.empty())
+      err = train_once("llama2", [&](const std::string& prefix) {
+        auto st = sentencepiece::SentencePieceTrainer::Train(
+            "--input=" + dir + "/train.txt --model_prefix=" + prefix +
+            " --model_type=bpe --vocab_size=6000 --self_test_sample_size=0 --character_coverage=0.99995 "
+            "--input_sentence_size=200000 --shuffle_input_sentence=true --max_sentencepiece_length=16 "
+            "--split_by_unicode_script=true --split_by_whitespace=true --split_by_number=true --split_digits=true "
+            "--treat_whitespace_as_suffix=false --allow_whitespace_only_pieces=true --byte_fallback=true "
+            "--vocabulary_output_piece_score=true --hard_vocab_limit=true --use_all_vocab=false "
+            "--normalization_rule_name=identity --add_dummy_prefix=true --remove_extra_whitespaces=false "
+            "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --max_sentence_length=4192 --num_threads=2 --minloglevel=2");
+        return st.ok() ? std::string() : st.ToString();
+      });
     // (3) no byte fallback, spaces collapsed, user-defined and control symbols (unk collapsing, frozen
     // symbols, the whitespace-removal path).
-    auto s3 = sentencepiece::SentencePieceTrainer::Train(
-        "--input=" + dir + "/train.txt --model_prefix=" + dir +
-        "/plain --model_type=bpe --vocab_size=3000 --character_coverage=0.98 --input_sentence_size=200000 "
-        "--normalization_rule_name=identity --remove_extra_whitespaces=true --byte_fallback=false "
-        "--user_defined_symbols=<sep>,the,\xe2\x96\x81in --control_symbols=<cls> --num_threads=2 --minloglevel=2");
-    if (!s3.ok()) {
-      setup_error_ = new std::string(s3.ToString());
+    if (err.empty())
+      err = train_once("plain", [&](const std::string& prefix) {
+        auto st = sentencepiece::SentencePieceTrainer::Train(
+            "--input=" + dir + "/train.txt --model_prefix=" + prefix +
+            " --model_type=bpe --vocab_size=3000 --character_coverage=0.98 --input_sentence_size=200000 "
+            "--normalization_rule_name=identity --remove_extra_whitespaces=true --byte_fallback=false "
+            "--user_defined_symbols=<sep>,the,\xe2\x96\x81in --control_symbols=<cls> --num_threads=2 --minloglevel=2");
+        return st.ok() ? std::string() : st.ToString();
+      });
+    if (!err.empty()) {
+      setup_error_ = new std::string(err);
       return;
     }
     for (const char* name : {"project", "llama2", "plain"}) {
@@ -410,11 +427,12 @@ TEST_F(FastSpmTrained, AutoPicksFastAndDefaultNormalizerFallsBack) {
   EXPECT_EQ((*autot)->impl_note(), "");
   // A BPE model with SentencePiece's default nmt_nfkc normaliser: the library serves it.
   std::string dir = std::string(LONGCTX_TEST_TMP) + "/tokenizer";
-  auto st = sentencepiece::SentencePieceTrainer::Train("--input=" + dir + "/train.txt --model_prefix=" + dir +
-                                                       "/nfkc --model_type=bpe --vocab_size=1000 "
+  std::string prefix = dir + "/nfkc." + std::to_string(::getpid());
+  auto st = sentencepiece::SentencePieceTrainer::Train("--input=" + dir + "/train.txt --model_prefix=" + prefix +
+                                                       " --model_type=bpe --vocab_size=1000 "
                                                        "--input_sentence_size=20000 --minloglevel=2");
   ASSERT_TRUE(st.ok()) << st.ToString();
-  auto nfkc = load_tokenizer(dir + "/nfkc.model", TokenizerImpl::kAuto);
+  auto nfkc = load_tokenizer(prefix + ".model", TokenizerImpl::kAuto);
   ASSERT_TRUE(nfkc.is_ok());
   EXPECT_EQ((*nfkc)->impl_name(), "sentencepiece");
   EXPECT_NE((*nfkc)->impl_note().find("precompiled character map"), std::string::npos) << (*nfkc)->impl_note();

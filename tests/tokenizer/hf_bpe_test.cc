@@ -10,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "core/hash.h"
 #include "fuzz_text.h"
 #include "local_corpus.h"
@@ -78,18 +80,26 @@ class HfBpeVsNpm : public ::testing::Test {
       GTEST_SKIP() << "npm package 'tokenizers' missing: run `npm install` in tests/tokenizer/hf_node";
     dir_ = tmp_dir();
     if (!std::filesystem::exists(dir_ + "/reassigned.json")) {
+      // Trained once per build tree; a private folder per process, then renamed into place (ctest may
+      // run two of these tests at once).
+      std::string priv = dir_ + "/train." + std::to_string(::getpid());
+      std::filesystem::create_directories(priv);
       std::string train;
       for (const auto& d : testing_corpus::prose_documents(2 << 20)) train += d;
       for (const auto& d : testing_corpus::code_documents(1 << 20)) train += d;
-      std::ofstream(dir_ + "/train.txt", std::ios::binary) << testing_corpus::to_valid_utf8(train);
-      std::string cmd = "node " + node_dir() + "/hf_reference.js train " + dir_ + " " + dir_ + "/train.txt";
+      std::ofstream(priv + "/train.txt", std::ios::binary) << testing_corpus::to_valid_utf8(train);
+      std::string cmd = "node " + node_dir() + "/hf_reference.js train " + priv + " " + priv + "/train.txt";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+      for (const char* f : {"gpt2style.json", "llama3style.json", "reassigned.json"})
+        std::filesystem::rename(priv + "/" + f, dir_ + "/" + f);
+      std::filesystem::remove_all(priv);
     }
   }
   // Encodes texts with the npm package and with ours; reports the first difference.
   void compare(const std::string& model, const std::vector<std::string>& texts) {
     nlohmann::json arr = texts;
-    std::string in = dir_ + "/texts.json", out = dir_ + "/ids.json";
+    std::string tag = std::to_string(::getpid());
+    std::string in = dir_ + "/texts." + tag + ".json", out = dir_ + "/ids." + tag + ".json";
     std::ofstream(in) << arr.dump();
     std::string cmd = "node " + node_dir() + "/hf_reference.js encode " + dir_ + "/" + model + " " + in + " " + out;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
