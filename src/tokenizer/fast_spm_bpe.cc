@@ -24,7 +24,10 @@ constexpr int kSmall = 129;                           // bitmap index: ASCII 0..
 constexpr int32_t kNoMerge = INT32_MAX;
 constexpr size_t kScanMaxSymbols = 48;      // stretches up to this many symbols use the array scan
 constexpr size_t kCacheMaxKeyBytes = 128;   // longer stretches are not cached
-constexpr size_t kCacheMaxEntries = 1 << 20;
+// Per-thread cache bound: about 17 MB at 2^18 entries (slots 12.6 MB + keys + ids), so many
+// tokenizer threads stay well under the tokenize stage's memory budget; reset when full.
+constexpr size_t kCacheMaxEntries = 1 << 18;
+constexpr size_t kKeepScratchBytes = 64 << 20;  // larger normalisation buffers are released after use
 
 // Byte length of the UTF-8 character starting with lead byte c (SentencePiece's OneCharLen).
 inline int one_char_len(unsigned char c) { return "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[c >> 4]; }
@@ -660,6 +663,7 @@ void FastSpmBpe::encode(std::string_view text, std::vector<uint32_t>* ids) const
       }
       s.seg_ids.clear();
       encode_stretch(m, w, s, &s.seg_ids);
+      if (s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
       s.cache.insert(w, h, s.seg_ids.data(), static_cast<uint32_t>(s.seg_ids.size()));
     } else {
       s.seg_ids.clear();
@@ -692,6 +696,7 @@ void FastSpmBpe::encode(std::string_view text, std::vector<uint32_t>* ids) const
     i += l;
   }
   flush(seg, n);
+  if (s.norm.capacity() > kKeepScratchBytes) std::string().swap(s.norm);
 }
 
 void FastSpmBpe::encode_reference(std::string_view text, std::vector<uint32_t>* ids) const {

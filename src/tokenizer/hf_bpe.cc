@@ -28,7 +28,7 @@ namespace {
 
 constexpr int32_t kNoMerge = INT32_MAX;
 constexpr size_t kCacheMaxKeyBytes = 128;
-constexpr size_t kCacheMaxEntries = 1 << 20;
+constexpr size_t kCacheMaxEntries = 1 << 18;  // per thread, about 17 MB (see fast_spm_bpe.cc)
 // GPT-2's pattern, used by ByteLevel when use_regex is true.
 constexpr char kGpt2Pattern[] = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 // Unicode White_Space (what Oniguruma's \s matches), as PCRE2 class contents.
@@ -454,6 +454,7 @@ class HfBpeTokenizer : public Tokenizer {
     }
     s.piece_ids.clear();
     bpe(w, s, &s.piece_ids);
+    if (w.size() <= kCacheMaxKeyBytes && s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
     if (w.size() <= kCacheMaxKeyBytes) s.cache.insert(w, h, s.piece_ids.data(), static_cast<uint32_t>(s.piece_ids.size()));
     ids->insert(ids->end(), s.piece_ids.begin(), s.piece_ids.end());
   }
