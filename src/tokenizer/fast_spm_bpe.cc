@@ -24,7 +24,10 @@ constexpr int kSmall = 129;                           // bitmap index: ASCII 0..
 constexpr int32_t kNoMerge = INT32_MAX;
 constexpr size_t kScanMaxSymbols = 48;      // stretches up to this many symbols use the array scan
 constexpr size_t kCacheMaxKeyBytes = 128;   // longer stretches are not cached
-constexpr size_t kCacheMaxEntries = 1 << 20;
+// Per-thread cache bound: about 17 MB at 2^18 entries (slots 12.6 MB + keys + ids), so many
+// tokenizer threads stay well under the tokenize stage's memory budget; reset when full.
+constexpr size_t kCacheMaxEntries = 1 << 18;
+constexpr size_t kKeepScratchBytes = 64 << 20;  // larger normalisation buffers are released after use
 
 // Byte length of the UTF-8 character starting with lead byte c (SentencePiece's OneCharLen).
 inline int one_char_len(unsigned char c) { return "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[c >> 4]; }
@@ -83,6 +86,11 @@ struct FastSpmBpeModel {
   // User-defined symbols, matched longest-first at each position and never merged.
   std::vector<std::vector<std::pair<std::string, int32_t>>> user_by_first_byte;  // [256]
   bool has_user = false;
+  // Precompiled normalisation map (nmt_nfkc, nmt_nfkc_cf, ...): a darts-clone double-array trie over
+  // input bytes whose leaf values are offsets of NUL-terminated replacements in `charsmap_text`.
+  std::vector<uint32_t> trie;
+  std::string charsmap_text;
+  bool general_normalizer = false;  // the library's unit-by-unit loop instead of the identity fast path
 
   int32_t char_to_sym(uint32_t cp) const {
     if (cp < 128) return ascii_sym[cp];
@@ -124,8 +132,100 @@ struct FastSpmBpeModel {
 
 namespace {
 
-// Step 1 of the header: identity normalisation into *out (resized to fit).
+// Darts-clone unit fields.
+inline bool unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
+inline uint32_t unit_value(uint32_t u) { return u & ((1u << 31) - 1); }
+inline uint32_t unit_label(uint32_t u) { return u & ((1u << 31) | 0xffu); }
+inline uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6); }
+
+// The library's Normalizer::NormalizePrefix: the normalised form of the longest prefix of `in` that
+// has a rule (user-defined symbols pass unchanged; else the longest charsmap rule; else one UTF-8
+// character, or U+FFFD for one invalid byte). Returns the number of input bytes consumed.
+size_t normalize_prefix(const FastSpmBpeModel& m, std::string_view in, std::string_view* out) {
+  if (m.has_user) {
+    int32_t id = -1;
+    size_t l = m.match_user(in.data(), in.size(), &id);
+    if (l) {
+      *out = in.substr(0, l);
+      return l;
+    }
+  }
+  size_t best_len = 0;
+  uint32_t best_value = 0;
+  if (!m.trie.empty()) {
+    const size_t size = m.trie.size();
+    size_t pos = unit_offset(m.trie[0]);
+    for (size_t k = 0; k < in.size(); ++k) {
+      const auto c = static_cast<unsigned char>(in[k]);
+      pos ^= c;
+      if (pos >= size) break;
+      uint32_t u = m.trie[pos];
+      if (unit_label(u) != c) break;
+      pos ^= unit_offset(u);
+      if (pos >= size) break;
+      if (unit_has_leaf(u)) {
+        best_len = k + 1;
+        best_value = unit_value(m.trie[pos]);
+      }
+    }
+  }
+  if (best_len > 0 && best_value < m.charsmap_text.size()) {
+    const char* r = m.charsmap_text.data() + best_value;
+    *out = std::string_view(r, strnlen(r, m.charsmap_text.size() - best_value));
+    return best_len;
+  }
+  int len = valid_utf8_len(reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  if (len == 0) {
+    *out = std::string_view(kReplacementChar, 3);
+    return 1;
+  }
+  *out = in.substr(0, len);
+  return static_cast<size_t>(len);
+}
+
+// Normalizer::Normalize for models with a charsmap: the library's loop, unit by unit.
+void normalize_general(const FastSpmBpeModel& m, std::string_view in, std::string* out) {
+  out->clear();
+  const std::string_view space = m.escape_whitespaces ? std::string_view(kSpaceSymbol, 3) : std::string_view(" ");
+  std::string_view sp;
+  if (m.remove_extra_whitespaces) {
+    while (!in.empty()) {
+      size_t used = normalize_prefix(m, in, &sp);
+      if (sp != " ") break;
+      in.remove_prefix(used);
+    }
+  }
+  if (in.empty()) return;
+  if (m.add_dummy_prefix) out->append(space);
+  bool prev_space = m.remove_extra_whitespaces;
+  while (!in.empty()) {
+    size_t used = normalize_prefix(m, in, &sp);
+    if (prev_space && m.remove_extra_whitespaces)
+      while (!sp.empty() && sp[0] == ' ') sp.remove_prefix(1);
+    if (!sp.empty()) {
+      for (char c : sp) {
+        if (m.escape_whitespaces && c == ' ') {
+          out->append(space);
+        } else {
+          out->push_back(c);
+        }
+      }
+      prev_space = sp.back() == ' ';
+    }
+    in.remove_prefix(used);
+    if (!m.remove_extra_whitespaces) prev_space = false;
+  }
+  if (m.remove_extra_whitespaces)
+    while (out->size() >= space.size() && std::string_view(*out).substr(out->size() - space.size()) == space)
+      out->resize(out->size() - space.size());
+}
+
+// Step 1 of the header: normalisation into *out. Identity models take the fast path below.
 void normalize_into(const FastSpmBpeModel& m, std::string_view in, std::string* out) {
+  if (m.general_normalizer) {
+    normalize_general(m, in, out);
+    return;
+  }
   out->clear();
   size_t i = 0;
   const size_t n = in.size();
@@ -378,10 +478,6 @@ Result<std::unique_ptr<FastSpmBpe>> FastSpmBpe::compile(const SpmModelProto& mod
   };
   if (model.model_type != SpmModelType::kBpe)
     return unsupported(fmt::format("model type {} is not BPE (2)", static_cast<int>(model.model_type)));
-  if (!model.precompiled_charsmap.empty())
-    return unsupported(fmt::format("normalizer '{}' has a precompiled character map (only identity normalization "
-                                   "is implemented)",
-                                   model.normalizer_name));
   if (model.treat_whitespace_as_suffix) return unsupported("treat_whitespace_as_suffix is set");
 
   auto m = std::make_unique<FastSpmBpeModel>();
@@ -389,6 +485,19 @@ Result<std::unique_ptr<FastSpmBpe>> FastSpmBpe::compile(const SpmModelProto& mod
   m->add_dummy_prefix = model.add_dummy_prefix;
   m->remove_extra_whitespaces = model.remove_extra_whitespaces;
   m->escape_whitespaces = model.escape_whitespaces;
+  if (!model.precompiled_charsmap.empty()) {
+    // [uint32 trie bytes][trie units][NUL-terminated replacement strings]
+    const std::string& cm = model.precompiled_charsmap;
+    uint32_t trie_bytes = 0;
+    if (cm.size() >= 4) std::memcpy(&trie_bytes, cm.data(), 4);
+    if (cm.size() < 4 || trie_bytes % 4 != 0 || trie_bytes == 0 || trie_bytes > cm.size() - 4)
+      return make_error(ErrorCode::kCorrupt, "normalizer '{}': precompiled charsmap of {} bytes has a bad trie size {}",
+                        model.normalizer_name, cm.size(), trie_bytes);
+    m->trie.resize(trie_bytes / 4);
+    std::memcpy(m->trie.data(), cm.data() + 4, trie_bytes);
+    m->charsmap_text = cm.substr(4 + trie_bytes);
+    m->general_normalizer = true;
+  }
 
   // The library's two maps: pieces_ (NORMAL, USER_DEFINED, UNUSED: the merge vocabulary) and
   // reserved ids (CONTROL, UNKNOWN, BYTE), looked up first by PieceToId.
@@ -413,8 +522,8 @@ Result<std::unique_ptr<FastSpmBpe>> FastSpmBpe::compile(const SpmModelProto& mod
       if (m->user_by_first_byte.empty()) m->user_by_first_byte.resize(256);
       m->user_by_first_byte[static_cast<unsigned char>(sp.piece[0])].emplace_back(sp.piece, static_cast<int32_t>(i));
       m->has_user = true;
-      if (model.remove_extra_whitespaces && sp.piece.find(' ') != std::string::npos)
-        return unsupported("a user-defined symbol contains a space and remove_extra_whitespaces is set");
+      // The normaliser passes such a symbol whole, so its spaces escape the extra-space removal.
+      if (model.remove_extra_whitespaces && sp.piece.find(' ') != std::string::npos) m->general_normalizer = true;
     }
   }
   if (m->unk_id < 0) return make_error(ErrorCode::kCorrupt, "the model has no unknown piece");
@@ -484,11 +593,13 @@ Result<std::unique_ptr<FastSpmBpe>> FastSpmBpe::compile(const SpmModelProto& mod
       } else {
         // A half that is a single character but not a piece would be an unknown initial symbol that
         // the library could still merge (it looks up the concatenated string); we keep unknown
-        // symbols unmergeable, so refuse such vocabularies.
+        // symbols unmergeable, so refuse such vocabularies. User-defined pieces are exempt: no merge
+        // can produce one, because a merged symbol starts where the symbol matcher found no
+        // user-defined symbol, and it would have found this one there.
         bool l_char_unknown = k == 1 && li == pieces.end();
         bool r_char_unknown = k + 1 == cps.size() && ri == pieces.end();
         bool l_ok = li != pieces.end() || k == 1, r_ok = ri != pieces.end() || k + 1 == cps.size();
-        if ((l_char_unknown || r_char_unknown) && l_ok && r_ok)
+        if ((l_char_unknown || r_char_unknown) && l_ok && r_ok && model.pieces[id].type != SpmPieceType::kUserDefined)
           return unsupported(fmt::format("piece '{}' can be merged from a character that is not a piece", s));
       }
     }
@@ -552,6 +663,7 @@ void FastSpmBpe::encode(std::string_view text, std::vector<uint32_t>* ids) const
       }
       s.seg_ids.clear();
       encode_stretch(m, w, s, &s.seg_ids);
+      if (s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
       s.cache.insert(w, h, s.seg_ids.data(), static_cast<uint32_t>(s.seg_ids.size()));
     } else {
       s.seg_ids.clear();
@@ -584,6 +696,7 @@ void FastSpmBpe::encode(std::string_view text, std::vector<uint32_t>* ids) const
     i += l;
   }
   flush(seg, n);
+  if (s.norm.capacity() > kKeepScratchBytes) std::string().swap(s.norm);
 }
 
 void FastSpmBpe::encode_reference(std::string_view text, std::vector<uint32_t>* ids) const {

@@ -2,8 +2,9 @@
 // SentencePieceProcessor::Encode (libsentencepiece 0.1.97), issue 5 item 1.
 //
 // What the library does (and we reproduce):
-//   1. normalise: identity rule (invalid UTF-8 byte -> U+FFFD, one byte consumed), optional removal
-//      of extra spaces, dummy-prefix space, ' ' -> U+2581;
+//   1. normalise: the model's rule (identity, or a precompiled charsmap such as nmt_nfkc: longest
+//      matching rule in a double-array trie), an invalid UTF-8 byte -> U+FFFD (one byte consumed),
+//      optional removal of extra spaces, dummy-prefix space, ' ' -> U+2581;
 //   2. split the normalised text into symbols: the longest user-defined symbol at each position
 //      (frozen: never merged) or one UTF-8 character;
 //   3. repeatedly merge the adjacent pair whose concatenation is a vocabulary piece with the highest
@@ -25,8 +26,7 @@
 //     lazy invalidation, so a long stretch (runs of spaces, base64) costs O(n log n).
 //
 // Unsupported model features are reported by compile() as kUnsupported with the reason (callers
-// fall back to the library): non-BPE models, a precompiled normalisation map (nmt_nfkc etc.),
-// treat_whitespace_as_suffix, UNUSED pieces (the library re-splits those with state shared across
+// fall back to the library): non-BPE models, treat_whitespace_as_suffix, UNUSED pieces (the library re-splits those with state shared across
 // the whole text), and vocabularies where a piece could be merged from a character that is not
 // itself a piece.
 #pragma once

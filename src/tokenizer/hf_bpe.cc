@@ -3,6 +3,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -25,7 +28,7 @@ namespace {
 
 constexpr int32_t kNoMerge = INT32_MAX;
 constexpr size_t kCacheMaxKeyBytes = 128;
-constexpr size_t kCacheMaxEntries = 1 << 20;
+constexpr size_t kCacheMaxEntries = 1 << 18;  // per thread, about 17 MB (see fast_spm_bpe.cc)
 // GPT-2's pattern, used by ByteLevel when use_regex is true.
 constexpr char kGpt2Pattern[] = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 // Unicode White_Space (what Oniguruma's \s matches), as PCRE2 class contents.
@@ -140,6 +143,14 @@ class HfBpeTokenizer : public Tokenizer {
   Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
     HfScratch& s = scratch();
     return split_added(added_raw_, raw_by_first_, text, ids, [&](std::string_view a) {
+      std::string normalized;
+      if (nfc_) {
+        UErrorCode err = U_ZERO_ERROR;
+        icu::StringByteSink<std::string> sink(&normalized, static_cast<int32_t>(a.size()));
+        nfc_->normalizeUTF8(0, icu::StringPiece(a.data(), static_cast<int32_t>(a.size())), sink, nullptr, err);
+        if (U_FAILURE(err)) return make_error(ErrorCode::kInternal, "NFC normalisation failed: {}", u_errorName(err));
+        a = normalized;
+      }
       return split_added(added_norm_, norm_by_first_, a, ids,
                          [&](std::string_view b) { return encode_stretch(b, s, ids); });
     });
@@ -190,8 +201,13 @@ class HfBpeTokenizer : public Tokenizer {
     auto unsupported = [](const std::string& why) {
       return Status(ErrorCode::kUnsupported, "Hugging Face tokenizer not supported: " + why);
     };
-    if (j.contains("normalizer") && !j["normalizer"].is_null())
-      return unsupported("normalizer " + j["normalizer"].value("type", std::string("?")));
+    if (j.contains("normalizer") && !j["normalizer"].is_null()) {
+      std::string type = j["normalizer"].value("type", std::string("?"));
+      if (type != "NFC") return unsupported("normalizer " + type + " (NFC and none are implemented)");
+      UErrorCode err = U_ZERO_ERROR;
+      nfc_ = icu::Normalizer2::getNFCInstance(err);
+      if (U_FAILURE(err) || !nfc_) return make_error(ErrorCode::kInternal, "ICU NFC normalizer unavailable: {}", u_errorName(err));
+    }
     const auto& model = j.value("model", nlohmann::json());
     if (!model.is_object() || model.value("type", std::string("BPE")) != "BPE")
       return unsupported("model type is not BPE");
@@ -438,6 +454,7 @@ class HfBpeTokenizer : public Tokenizer {
     }
     s.piece_ids.clear();
     bpe(w, s, &s.piece_ids);
+    if (w.size() <= kCacheMaxKeyBytes && s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
     if (w.size() <= kCacheMaxKeyBytes) s.cache.insert(w, h, s.piece_ids.data(), static_cast<uint32_t>(s.piece_ids.size()));
     ids->insert(ids->end(), s.piece_ids.begin(), s.piece_ids.end());
   }
@@ -506,6 +523,7 @@ class HfBpeTokenizer : public Tokenizer {
   uint32_t byte_cp(unsigned char b) const { return byte_cp_[b]; }
 
   pcre2_code* re_ = nullptr;
+  const icu::Normalizer2* nfc_ = nullptr;  // NFC normalizer (Qwen family), else none
   bool add_prefix_space_ = false, ignore_merges_ = false, fuse_unk_ = false;
   int32_t unk_id_ = -1;
   int32_t byte_sym_[256];   // vocabulary id of each byte's byte-level character, -1 if missing

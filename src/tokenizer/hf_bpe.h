@@ -2,8 +2,9 @@
 // item 2, giving the ids of the `tokenizers` library's encode(text, add_special_tokens=false).
 //
 // Pipeline (the library's, reproduced):
-//   1. added tokens: the text is split at the leftmost-longest occurrences of added tokens' contents;
-//      each occurrence is its token id;
+//   1. added tokens: the text is split at the leftmost-longest occurrences of added tokens' contents
+//      (normalized=false ones on the raw text; then the NFC normalizer, if any, runs on the rest;
+//      then normalized=true ones); each occurrence is its token id;
 //   2. each other stretch is pre-tokenized: the split regex (ByteLevel's GPT-2 pattern, or a Split
 //      pre-tokenizer's pattern, behaviour Isolated: matches and the gaps between them are pieces);
 //      ByteLevel's add_prefix_space prepends ' ' to a stretch that does not start with one;
@@ -12,7 +13,8 @@
 //      repeatedly merge the adjacent pair with the lowest merge rank, ties leftmost.
 // The regex runs on PCRE2 (JIT) with `\s` rewritten to Unicode White_Space, which is what the
 // library's Oniguruma matches. Pieces are cached per thread, as in fast_spm_bpe.
-// Unsupported (kUnsupported with the reason): normalizers, other models/pre-tokenizers, dropout,
+// Unsupported (kUnsupported with the reason): normalizers other than NFC (ICU), other models and
+// pre-tokenizers, dropout,
 // subword prefixes/suffixes, added tokens with lstrip/rstrip/single_word or normalized=true.
 #pragma once
 #include <memory>

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "core/hash.h"
 #include "fuzz_text.h"
 #include "local_corpus.h"
@@ -77,19 +79,27 @@ class HfBpeVsNpm : public ::testing::Test {
     if (!std::filesystem::exists(node_dir() + "/node_modules/tokenizers"))
       GTEST_SKIP() << "npm package 'tokenizers' missing: run `npm install` in tests/tokenizer/hf_node";
     dir_ = tmp_dir();
-    if (!std::filesystem::exists(dir_ + "/reassigned.json")) {
+    if (!std::filesystem::exists(dir_ + "/nfc.json")) {
+      // Trained once per build tree; a private folder per process, then renamed into place (ctest may
+      // run two of these tests at once).
+      std::string priv = dir_ + "/train." + std::to_string(::getpid());
+      std::filesystem::create_directories(priv);
       std::string train;
       for (const auto& d : testing_corpus::prose_documents(2 << 20)) train += d;
       for (const auto& d : testing_corpus::code_documents(1 << 20)) train += d;
-      std::ofstream(dir_ + "/train.txt", std::ios::binary) << testing_corpus::to_valid_utf8(train);
-      std::string cmd = "node " + node_dir() + "/hf_reference.js train " + dir_ + " " + dir_ + "/train.txt";
+      std::ofstream(priv + "/train.txt", std::ios::binary) << testing_corpus::to_valid_utf8(train);
+      std::string cmd = "node " + node_dir() + "/hf_reference.js train " + priv + " " + priv + "/train.txt";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+      for (const char* f : {"gpt2style.json", "llama3style.json", "reassigned.json", "nfc.json"})
+        std::filesystem::rename(priv + "/" + f, dir_ + "/" + f);
+      std::filesystem::remove_all(priv);
     }
   }
   // Encodes texts with the npm package and with ours; reports the first difference.
   void compare(const std::string& model, const std::vector<std::string>& texts) {
     nlohmann::json arr = texts;
-    std::string in = dir_ + "/texts.json", out = dir_ + "/ids.json";
+    std::string tag = std::to_string(::getpid());
+    std::string in = dir_ + "/texts." + tag + ".json", out = dir_ + "/ids." + tag + ".json";
     std::ofstream(in) << arr.dump();
     std::string cmd = "node " + node_dir() + "/hf_reference.js encode " + dir_ + "/" + model + " " + in + " " + out;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -124,8 +134,11 @@ class HfBpeVsNpm : public ::testing::Test {
     // Unicode whitespace that \s must match as Oniguruma does, and special tokens.
     t.push_back("a\xc2\x85" "b\xc2\xa0 c\xe3\x80\x80  d\x0b\x0c e\x1c\x1f f\xe2\x80\xa8g  \n\n  h");
     t.push_back("<|endoftext|>x<|endoftext|><|begin_of_text|> <|endoftext|>");
+    // Decomposed and composed forms (NFC changes the first ones).
+    t.push_back("Cafe\xcc\x81 cafe\xcc\x81s e\xcc\x81\xcc\xa3 \xe1\x84\x80\xe1\x85\xa1 A\xcc\x8a \xef\xac\x81 \xe2\x84\xab");
     Rng rng(7);
-    std::vector<std::string> specials = {"<|endoftext|>", "<|begin_of_text|>", "'s", "'LL", "\r\n", "123456"};
+    std::vector<std::string> specials = {"<|endoftext|>", "<|begin_of_text|>", "'s", "'LL", "\r\n", "123456",
+                                         "e\xcc\x81", "\xcc\x81", "\xe1\x84\x80\xe1\x85\xa1", "\xe2\x84\xab"};
     for (int i = 0; i < 3000; ++i)
       t.push_back(testing_corpus::to_valid_utf8(testing_fuzz::fuzz_text(rng, 1 + rng.below(rng.below(10) == 0 ? 5000 : 200), docs,
                                                         specials)));
@@ -137,6 +150,7 @@ class HfBpeVsNpm : public ::testing::Test {
 TEST_F(HfBpeVsNpm, Gpt2StyleIdentical) { compare("gpt2style.json", texts()); }
 TEST_F(HfBpeVsNpm, Llama3StyleIdentical) { compare("llama3style.json", texts()); }
 TEST_F(HfBpeVsNpm, ReassignedAddedTokenIdsIdentical) { compare("reassigned.json", texts()); }
+TEST_F(HfBpeVsNpm, NfcNormalizerIdentical) { compare("nfc.json", texts()); }
 
 }  // namespace
 }  // namespace longctx

@@ -59,6 +59,9 @@ async function main() {
     j.added_tokens.push({ id: 99, content: 'License', single_word: false, lstrip: false, rstrip: false,
                           normalized: true, special: false });
     fs.writeFileSync(path.join(outDir, 'reassigned.json'), JSON.stringify(j));
+    // Qwen-2 style: an NFC normalizer in front.
+    j.normalizer = { type: 'NFC' };
+    fs.writeFileSync(path.join(outDir, 'nfc.json'), JSON.stringify(j));
     return;
   }
   if (cmd === 'encode') {
