@@ -32,13 +32,20 @@ for p in "${want[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#want[@]} Debian packages are installed"
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
   echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
   exit 1
+else
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Optional: the Hugging Face `tokenizers` npm package, the reference of the tokenizer.json tests
+# (they skip without it). Needs node + npm (not from Debian here); failure is not fatal.
+hf_dir="$here/../tests/tokenizer/hf_node"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$hf_dir/node_modules/tokenizers" ]; then
+  echo "setup: npm install (tests/tokenizer/hf_node: Hugging Face tokenizers, test reference)"
+  (cd "$hf_dir" && npm install --no-audit --no-fund --silent) || echo "setup: npm install failed; the tokenizer.json comparison tests will skip" >&2
+fi

@@ -60,6 +60,7 @@ void register_tokenize_commands(CLI::App& app) {
         exit_code() = fail(tok.status());
         return;
       }
+      if (!(*tok)->impl_note().empty()) fmt::print(stderr, "tokenizer: {}\n", (*tok)->impl_note());
       ProgressBar bar("tokenize");
       // Test hook: simulate a crash (no clean-up at all) after this many documents are written.
       const char* kill_after = std::getenv("LONGCTX_TEST_KILL_AFTER_DOCS");
