@@ -12,7 +12,8 @@ Result<nlohmann::json> read_json_file(const std::string& path) {
 }
 
 Status write_json_atomic(const std::string& path, const nlohmann::json& j) {
-  return write_file_atomic(path, j.dump(2) + "\n");
+  // Invalid UTF-8 in a string (a file name, say) is replaced rather than thrown on.
+  return write_file_atomic(path, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace longctx

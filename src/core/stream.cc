@@ -100,25 +100,38 @@ Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path) {
 
 bool LineReader::next(std::string& line) {
   line.clear();
+  too_long_ = false;
   if (!status_.is_ok()) return false;
+  bool any = false;  // bytes of this line seen (kept or not)
+  auto append = [&](const char* p, size_t n) {
+    any = any || n > 0;
+    if (too_long_) return;
+    if (line.size() + n > max_line_) {
+      too_long_ = true;
+      line.clear();
+      line.shrink_to_fit();
+      return;
+    }
+    line.append(p, n);
+  };
   for (;;) {
     if (pos_ < end_) {
       const char* start = buf_.data() + pos_;
       const void* nl = std::memchr(start, '\n', end_ - pos_);
       if (nl) {
         size_t len = static_cast<const char*>(nl) - start;
-        line.append(start, len);
+        append(start, len);
         pos_ += len + 1;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         ++line_no_;
         return true;
       }
-      line.append(start, end_ - pos_);
+      append(start, end_ - pos_);
       pos_ = end_;
     }
     if (eof_) {
-      if (line.empty()) return false;
-      if (line.back() == '\r') line.pop_back();
+      if (!any) return false;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
       ++line_no_;
       return true;
     }

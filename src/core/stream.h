@@ -2,6 +2,7 @@
 // over either. Errors name the file; a truncated or corrupt zstd frame is an error, never EOF.
 #pragma once
 #include <cstdint>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -32,6 +33,10 @@ class LineReader {
   bool next(std::string& line);
   const Status& status() const { return status_; }
   uint64_t line_number() const { return line_no_; }
+  // Lines longer than this are not kept: next() returns the line empty with too_long() set,
+  // having skipped to the next newline (memory stays bounded on newline-free input).
+  void set_max_line(size_t bytes) { max_line_ = bytes; }
+  bool too_long() const { return too_long_; }
   const ByteSource& source() const { return *src_; }
 
  private:
@@ -40,6 +45,8 @@ class LineReader {
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
   uint64_t line_no_ = 0;
+  size_t max_line_ = SIZE_MAX;
+  bool too_long_ = false;
   Status status_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/file_io.h"
 #include "core/hash.h"
+#include "core/utf8.h"
 
 namespace longctx {
 
@@ -19,6 +20,7 @@ const char* bad_record_name(BadRecord r) {
     case BadRecord::kEmptyText: return "empty_text";
     case BadRecord::kCorruptFile: return "corrupt_file";
     case BadRecord::kUnreadableFile: return "unreadable_file";
+    case BadRecord::kRecordTooLarge: return "record_too_large";
     default: return "?";
   }
 }
@@ -160,12 +162,14 @@ CorpusFileReader::~CorpusFileReader() = default;
 uint64_t CorpusFileReader::raw_bytes_read() const { return lines_ ? lines_->source().raw_bytes_read() : 0; }
 
 Status CorpusFileReader::bad(BadRecord why, uint64_t record, const std::string& detail) {
-  std::string where = fmt::format("{}:{}", files_.paths[file_index_], record);
+  // Messages and manifests are JSON/UTF-8: file names and quoted input are sanitised. The
+  // manifest keeps the path relative to the corpus root (independent of where it is mounted).
+  std::string clean = sanitize_utf8(detail);
   if (!cfg_.skip_bad_records || stats_ == nullptr) {
-    return make_error(ErrorCode::kCorrupt, "{}: {} ({}); rerun with --skip-bad-records to skip and count such records",
-                      where, detail, bad_record_name(why));
+    return make_error(ErrorCode::kCorrupt, "{}:{}: {} ({}); rerun with --skip-bad-records to skip and count such records",
+                      sanitize_utf8(files_.paths[file_index_]), record, clean, bad_record_name(why));
   }
-  stats_->add({why, where, detail});
+  stats_->add({why, fmt::format("{}:{}", sanitize_utf8(files_.relative[file_index_]), record), clean});
   return Status::ok();
 }
 
@@ -204,6 +208,7 @@ Result<bool> CorpusFileReader::next(Document* doc) {
       return false;
     }
     lines_ = std::make_unique<LineReader>(std::move(*src));
+    lines_->set_max_line(cfg_.max_record_bytes);
   }
   for (;;) {
     if (!lines_->next(line_)) {
@@ -216,6 +221,11 @@ Result<bool> CorpusFileReader::next(Document* doc) {
       return false;
     }
     uint64_t rec = lines_->line_number();
+    if (lines_->too_long()) {
+      LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kRecordTooLarge, rec,
+                                  fmt::format("expected a JSON line of at most {} bytes, found a longer one", cfg_.max_record_bytes)));
+      continue;
+    }
     if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are not records
     if (!is_valid_utf8(line_)) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kInvalidUtf8, rec, "expected UTF-8, found invalid byte sequences"));
@@ -226,10 +236,24 @@ Result<bool> CorpusFileReader::next(Document* doc) {
     auto err = parser_->parser.iterate(line_.data(), line_.size(), line_.capacity()).get(jd);
     simdjson::ondemand::object obj;
     if (!err) err = jd.get_object().get(obj);
+    // The whole line must be one object: consume it, then nothing may follow.
+    if (!err) {
+      for (auto field : obj) {
+        simdjson::ondemand::raw_json_string key;
+        if ((err = field.key().get(key))) break;
+      }
+    }
+    const char* rest = nullptr;
+    if (!err && !jd.current_location().get(rest)) {  // an error here means: at the end
+      const char* end = line_.data() + line_.size();
+      if (rest >= line_.data() && rest < end &&
+          std::string_view(rest, end - rest).find_first_not_of(" \t\r") != std::string_view::npos)
+        err = simdjson::TRAILING_CONTENT;
+    }
     if (err) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kMalformedJson, rec,
                                   fmt::format("expected a JSON object, found '{}...' ({})",
-                                              line_.substr(0, 40), simdjson::error_message(err))));
+                                              utf8_prefix(line_, 40), simdjson::error_message(err))));
       continue;
     }
     simdjson::ondemand::value tv;
@@ -284,6 +308,7 @@ Status CorpusFileReader::skip_to_after(uint64_t record) {
     opened_ = true;
     LONGCTX_ASSIGN_OR_RETURN(auto src, open_byte_source(files_.paths[file_index_]));
     lines_ = std::make_unique<LineReader>(std::move(src));
+    lines_->set_max_line(cfg_.max_record_bytes);
   }
   while (lines_->line_number() < record) {
     if (!lines_->next(line_)) {

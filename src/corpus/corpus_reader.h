@@ -25,6 +25,7 @@ enum class BadRecord : int {
   kEmptyText,           // the text is empty
   kCorruptFile,         // truncated or corrupt zstd data: the rest of the file is lost
   kUnreadableFile,      // the file cannot be opened or read
+  kRecordTooLarge,      // a line longer than CorpusConfig::max_record_bytes
   kCount
 };
 const char* bad_record_name(BadRecord r);
@@ -36,6 +37,7 @@ struct CorpusConfig {
   std::string domain_from_path;              // regex over the relative path; capture group 1 is the domain
   std::string default_domain = "unknown";    // when no field or pattern gives one
   bool skip_bad_records = false;             // default: the first bad record is an error
+  uint64_t max_record_bytes = 256u << 20;    // longest JSON line kept (bounds memory)
 };
 
 // One document as read from the corpus. `id` = "<relative path>:<record>" where record is the

@@ -86,8 +86,35 @@ TEST(CorpusReader, SkipBadRecordsCountsEachReason) {
   EXPECT_EQ(stats.counts[int(BadRecord::kEmptyText)], 1u);
   EXPECT_EQ(stats.total(), 5u);
   ASSERT_EQ(stats.examples.size(), 5u);
-  EXPECT_EQ(stats.examples[2].where, dir + "/bad.jsonl:4");
+  EXPECT_EQ(stats.examples[2].where, "bad.jsonl:4");  // relative to the corpus root
   EXPECT_NE(stats.examples[2].detail.find("found a JSON number"), std::string::npos);
+}
+
+TEST(CorpusReader, TrailingContentOverlongLinesAndCutCharacters) {
+  std::string dir = scratch_dir("corpus-edge");
+  // Line 1: two objects on one line (the second would be lost): malformed.
+  // Line 2: 39 ASCII bytes then a 2-byte character at the 40-byte cut of the quoted excerpt.
+  // Line 3: longer than max_record_bytes. Line 4: fine, with trailing spaces.
+  std::string l2 = std::string(39, 'x') + "\xc3\xa9 not json";
+  std::string l3 = "{\"text\": \"" + std::string(300, 'y') + "\"}";
+  ASSERT_TRUE(write_file_atomic(dir + "/e.jsonl", "{\"text\":\"three\"}{\"text\":\"four\"}\n" + l2 + "\n" + l3 +
+                                                      "\n{\"text\": \"ok\"}   \n").is_ok());
+  CorpusConfig cfg;
+  cfg.inputs = {dir};
+  cfg.skip_bad_records = true;
+  cfg.max_record_bytes = 200;
+  BadRecordStats stats;
+  Status err;
+  auto docs = read_all_docs(cfg, &stats, &err);
+  ASSERT_TRUE(err.is_ok()) << err.message();
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].text, "ok");
+  EXPECT_EQ(docs[0].record, 4u);
+  EXPECT_EQ(stats.counts[int(BadRecord::kMalformedJson)], 2u);
+  EXPECT_EQ(stats.counts[int(BadRecord::kRecordTooLarge)], 1u);
+  // Every example is valid UTF-8 and so can go into a JSON manifest.
+  EXPECT_NO_THROW(stats.to_json().dump());
+  EXPECT_NE(stats.examples[1].detail.find(std::string(39, 'x') + "..."), std::string::npos) << stats.examples[1].detail;
 }
 
 TEST(CorpusReader, TruncatedZstdNamesTheFile) {
