@@ -17,7 +17,7 @@ namespace longctx {
 namespace {
 
 constexpr uint64_t kNoCut = std::numeric_limits<uint32_t>::max();
-constexpr uint64_t kSaltSelect = 0x5E1EC7, kSaltShuffle = 0x5F1E, kSaltPaper = 0x9A9E5;
+constexpr uint64_t kSaltSelect = kMixSelectSalt, kSaltShuffle = 0x5F1E, kSaltPaper = 0x9A9E5;
 
 // Pieces a document of n tokens is cut into (ceil(n / c)), and its packed cost.
 uint64_t num_pieces(uint64_t n, uint64_t c) { return n == 0 ? 0 : (n + c - 1) / c; }
@@ -254,7 +254,13 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
       if (cfg.long_share < 0 || cfg.long_share > 1) return make_error(ErrorCode::kInvalidArgument, "--long-share must be in [0, 1]");
       auto t = split_largest_remainder(plan.total, share);
       for (size_t d = 0; d < nd; ++d) {
-        target[2 * d + 1] = static_cast<uint64_t>(std::llround(static_cast<long double>(t[d]) * cfg.long_share));
+        // Upsampling never lowers a domain's long share: a domain already above the target (books,
+        // ~100% long) keeps its own share, and so needs no short documents it may not have.
+        uint64_t all = cell_cost[2 * d] + cell_cost[2 * d + 1];
+        long double natural = all ? static_cast<long double>(cell_cost[2 * d + 1]) / all : 0;
+        long double share_long = std::max<long double>(cfg.long_share, natural);
+        plan.domains[d].long_share_target = static_cast<double>(share_long);
+        target[2 * d + 1] = static_cast<uint64_t>(std::llround(static_cast<long double>(t[d]) * share_long));
         target[2 * d] = t[d] - target[2 * d + 1];
       }
       break;
@@ -514,7 +520,8 @@ nlohmann::json plan_json(const MixPlan& p) {
       b.push_back({{"available", c.available}, {"target", c.selected},
                    {"rate", c.available ? static_cast<double>(c.selected) / static_cast<double>(c.available) : 0.0}});
     ds.push_back({{"name", d.name}, {"target", d.target}, {"target_long", d.target_long}, {"target_short", d.target_short},
-                  {"available", d.available}, {"available_long", d.available_long}, {"epochs", d.epochs},
+                  {"available", d.available}, {"available_long", d.available_long},
+                  {"long_share_target", d.long_share_target}, {"epochs", d.epochs},
                   {"epochs_long", d.epochs_long}, {"epochs_short", d.epochs_short}, {"max_repeat", d.max_repeat},
                   {"expected_repeats", std::max(0.0, d.epochs - 1.0)}, {"buckets", b}});
   }
@@ -568,14 +575,18 @@ MixReport mix_report(const DocumentStore& store, const Mixture& m) {
   }
   const uint64_t over = (cfg.bos ? 1 : 0) + (cfg.eos ? 1 : 0);
   const uint64_t end = m.num_chunks * cfg.seq_len;
+  const uint64_t cut = cfg.strategy == MixStrategy::kCut ? cfg.cut_at : cfg.strategy == MixStrategy::kNatural ? cfg.max_doc : kNoCut;
   uint64_t placed = 0;
   for (const Piece& p : m.pieces) {
     if (p.pos >= end) continue;
     uint64_t w = std::min<uint64_t>(p.len + over, end - p.pos);
-    uint16_t dom = store.doc(p.doc).domain;
-    r.after[dom].tokens += w;
-    r.after[dom].bucket_tokens[length_bucket_of(p.len)] += w;
-    if (p.len > cfg.long_threshold) long_after[dom] += w;
+    const DocRecord& d = store.doc(p.doc);
+    // The piece's nominal length: its cut (cut / natural) or the rest of the document, so the
+    // prefix that a budget truncates counts as the document it came from.
+    uint64_t nominal = std::min<uint64_t>(cut, d.num_tokens - p.start);
+    r.after[d.domain].tokens += w;
+    r.after[d.domain].bucket_tokens[length_bucket_of(nominal)] += w;
+    if (nominal > cfg.long_threshold) long_after[d.domain] += w;
     placed += w;
   }
   r.total_after = placed;

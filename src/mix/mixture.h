@@ -11,7 +11,9 @@
 // the stream fills exactly C chunks (no partial chunk). Targets are split by largest remainder.
 //
 // Determinism. Plans depend only on the store's document table, the config and the seed. Every
-// document has a selection key unit_hash(id_hash, seed, salt); inside a cell (domain x class) the
+// document has a selection key mix64(id_hash ^ mix64(seed ^ mix64(kMixSelectSalt))) (core/hash.h);
+// inside a cell (domain x class: long = more than long_threshold tokens, for per-source-upsample
+// and global-upsample; the whole domain otherwise) the
 // documents with the smallest keys are taken until the cell's target is met (the last one is
 // truncated). The piece order is a sort by a second hash of (id_hash, repeat, piece, seed). So
 // the mixture is the same for any thread count or --task split; tasks differ only in which
@@ -31,6 +33,8 @@
 
 namespace longctx {
 
+inline constexpr uint64_t kMixSelectSalt = 0x5E1EC7;
+
 enum class MixStrategy { kOriginal, kCut, kNatural, kPerSourceUpsample, kGlobalUpsample, kUpsampleDomains, kPaperScript };
 Result<MixStrategy> parse_mix_strategy(const std::string& s);
 std::string mix_strategy_name(MixStrategy s);
@@ -48,6 +52,7 @@ struct MixConfig {
   uint64_t max_doc = 131072;         // natural: longer documents are cut into pieces of this length
   uint64_t long_threshold = 4096;    // "long" = strictly more tokens than this
   double long_share = 0.7;           // per-source-upsample: share of each domain's tokens from long docs
+                                     // (a domain whose own share is higher keeps its own)
   double keep_short = 0.1;           // global-upsample / paper-script: keep probability of short docs
   std::vector<std::string> upsample_domains = {"RedPajamaBook", "RedPajamaArXiv", "RedPajamaGithub"};
   double upsample_weight = 0.6;      // upsample-domains: their joint token share
@@ -83,6 +88,7 @@ struct DomainPlan {
   std::string name;
   uint64_t target = 0;                 // packed tokens
   uint64_t target_long = 0, target_short = 0;
+  double long_share_target = 0;        // per-source-upsample: max(--long-share, the domain's own)
   uint64_t available = 0, available_long = 0;
   double epochs = 0;                   // selected document tokens / available document tokens
   double epochs_long = 0, epochs_short = 0;
@@ -134,7 +140,7 @@ class TokenReader {
 struct MixSide {
   std::string name;
   double token_share = 0;      // of all tokens of this side
-  double long_share = 0;       // share of the domain's tokens in pieces longer than the threshold
+  double long_share = 0;       // share of the domain's tokens in documents (pieces) longer than the threshold
   uint64_t tokens = 0;
   std::vector<uint64_t> bucket_tokens;  // by piece length (after) / document length (before)
   double epochs = 0;           // after only
@@ -147,8 +153,10 @@ struct MixReport {
   std::vector<MixSide> before, after;  // same domain order
   uint64_t total_before = 0, total_after = 0, pad_tokens = 0;
 };
-// Before: the store's documents as they are (tokens without BOS). After: the mixture's pieces,
-// packed tokens (with BOS/EOS), bucketed and called long by piece length.
+// Before: the store's documents as they are (tokens without BOS). After: the mixture's packed
+// tokens (with BOS/EOS) in the written chunks, bucketed and called long by the nominal length of
+// their piece: the cut piece (cut / natural) or the rest of the source document (so a prefix a
+// budget truncated counts as the document it came from). Padding is counted apart.
 MixReport mix_report(const DocumentStore& store, const Mixture& m);
 nlohmann::json report_json(const MixReport& r);
 Result<MixReport> report_from_json(const nlohmann::json& j);

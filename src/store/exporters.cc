@@ -95,13 +95,9 @@ Result<ExportSummary> export_llmc(const PackedDataset& d, const std::string& out
     if (!w.file().is_open()) return Status::ok();
     LONGCTX_RETURN_IF_ERROR(w.file().flush());
     std::string tmp = w.file().path();
-    {
-      LONGCTX_ASSIGN_OR_RETURN(FileWriter f, FileWriter::open(tmp, "r+b"));
-      int32_t head[3] = {item == 2 ? kLlmcMagicU16 : kLlmcMagicU32, item == 2 ? kLlmcVersionU16 : kLlmcVersionU32,
-                         static_cast<int32_t>(in_file)};
-      LONGCTX_RETURN_IF_ERROR(f.write(head, sizeof head));
-      LONGCTX_RETURN_IF_ERROR(f.close());
-    }
+    int32_t head[3] = {item == 2 ? kLlmcMagicU16 : kLlmcMagicU32, item == 2 ? kLlmcVersionU16 : kLlmcVersionU32,
+                       static_cast<int32_t>(in_file)};
+    LONGCTX_RETURN_IF_ERROR(write_at(tmp, 0, head, sizeof head));
     LONGCTX_RETURN_IF_ERROR(w.commit());
     w = AtomicWriter();
     return Status::ok();

@@ -61,7 +61,9 @@ struct PackedShardHeader {
 };
 static_assert(sizeof(PackedShardHeader) == kPackedHeaderBytes);
 
-std::string packed_shard_name(uint64_t shard_index);  // "shard-00007.lcpk"
+std::string packed_shard_name(uint64_t shard_index);
+// Overwrites `size` bytes at `offset` of an existing file (headers fixed after streaming the body).
+Status write_at(const std::string& path, uint64_t offset, const void* data, size_t size);  // "shard-00007.lcpk"
 
 // Writes one shard: tokens are appended chunk by chunk to the file while spans stay in memory
 // (24 bytes per span); finish() appends the span index and spans, fixes the header and publishes
