@@ -9,6 +9,7 @@
 #include "core/json_util.h"
 #include "core/units.h"
 #include "mix/mixture.h"
+#include "mix/synth_store.h"
 #include "store/exporters.h"
 #include "store/packed_shards.h"
 #include "tokenizer/tokenizer.h"
@@ -294,6 +295,24 @@ void register_mix_commands(CLI::App& app) {
         if (st.is_ok()) fmt::print(stderr, "wrote {}\n", f);
       }
       if (!st.is_ok()) exit_code() = fail(st);
+    });
+  }
+  {
+    auto sc = std::make_shared<SynthStoreConfig>();
+    auto tokens = std::make_shared<std::string>("100M");
+    auto* r = c->add_subcommand("synth-store", "Write a SlimPajama-shaped synthetic document store directly (random ids; for scale tests)");
+    r->add_option("--tokens", *tokens, "Total tokens (K/M/B = 10^3/10^6/10^9)")->capture_default_str();
+    r->add_option("--out", sc->out_dir, "Store directory")->required();
+    r->add_option("--seed", sc->seed, "Seed")->capture_default_str();
+    r->callback([=] {
+      auto t = parse_token_count(*tokens);
+      Status st = t.status();
+      if (st.is_ok()) {
+        sc->tokens = *t;
+        st = build_synth_store(*sc);
+      }
+      if (!st.is_ok()) exit_code() = fail(st);
+      else fmt::print("wrote synthetic store {} ({} tokens)\n", sc->out_dir, sc->tokens);
     });
   }
   {
