@@ -26,6 +26,7 @@
 #include "core/units.h"
 #include "mix/mixture.h"
 #include "mix/synth_store.h"
+#include "store/packed_shards.h"
 #include "tokenizer/tokenizer.h"
 
 using namespace longctx;
@@ -71,7 +72,7 @@ int die(const Status& st) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string store_dir, work, synth, tokens_s = "500M", seq_s = "80K", tok_path, text_path;
+  std::string store_dir, work, synth, tokens_s = "500M", seq_s = "80K", tok_path, text_path, shard_s = "16M";
   std::vector<std::string> pos;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     else if (a == "--seq-len") seq_s = next();
     else if (a == "--tokenizer") tok_path = next();
     else if (a == "--text") text_path = next();
+    else if (a == "--shard-tokens") shard_s = next();
     else pos.push_back(a);
   }
   if (synth.empty() ? pos.size() != 2 : pos.size() != 1) {
@@ -181,6 +183,8 @@ int main(int argc, char** argv) {
     rc.out_dir = work + "/mix-t" + std::to_string(threads);
     rc.threads = threads;
     rc.overwrite = true;
+    auto shard_tokens = parse_token_count(shard_s);
+    rc.shard_tokens = shard_tokens.is_ok() ? *shard_tokens : 16000000;
     std::filesystem::remove_all(rc.out_dir);
     AnonPeak peak;
     double t0 = now();
@@ -192,6 +196,30 @@ int main(int argc, char** argv) {
     fmt::print("mix+pack+write per-source-upsample, {} thread(s): {} tokens in {:.2f}s = {:.1f}M tokens/s, {:.2f} GB/s; peak anon {:.0f} MB, peak RSS {:.0f} MB\n",
                threads, sum->tokens, dt, tps / 1e6, gbs, peak.mb(), status_kb("VmHWM:") / 1024.0);
     if (threads == cores) break;
+  }
+
+  // Packing alone (sampling + shuffle + pack into memory, no file output), 1 thread: what the
+  // CPU does per token, apart from the disk.
+  {
+    MixConfig c;
+    c.strategy = MixStrategy::kPerSourceUpsample;
+    c.total_tokens = *budget;
+    c.seq_len = *seq;
+    double t0 = now();
+    auto m = build_mixture(*store, c);
+    auto reader = TokenReader::open(*store);
+    if (!m.is_ok() || !reader.is_ok()) return die(!m.is_ok() ? m.status() : reader.status());
+    double t1 = now();
+    std::vector<uint32_t> toks;
+    std::vector<PackedSpan> spans;
+    uint64_t check = 0;
+    for (uint64_t ch = 0; ch < m->num_chunks; ++ch) {
+      pack_chunk(*m, *store, *reader, ch, &toks, &spans);
+      check += toks[ch % toks.size()] + spans.size();
+    }
+    double t2 = now();
+    fmt::print("plan {:.2f}s + pack in memory {:.2f}s, 1 thread: {:.1f}M tokens/s ({} chunks, checksum {})\n", t1 - t0, t2 - t1,
+               m->num_chunks * c.seq_len / (t2 - t1) / 1e6, m->num_chunks, check);
   }
 
   // ---- 3. baselines ----

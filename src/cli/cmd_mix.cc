@@ -19,7 +19,7 @@ namespace {
 
 struct MixOpts {
   std::string store, out, strategy = "per-source-upsample", tokens, seq_len = "80K", max_doc = "128K", task = "0/1";
-  std::string last = "drop", domain_shares, shard_tokens = "256M";
+  std::string last = "drop", domain_shares, shard_tokens = "64M";
   std::vector<std::string> exports, figures;
   std::string report_json, report_md;
   uint64_t seed = 1, at = 4096, long_threshold = 4096;

@@ -258,7 +258,8 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
         // ~100% long) keeps its own share, and so needs no short documents it may not have.
         uint64_t all = cell_cost[2 * d] + cell_cost[2 * d + 1];
         long double natural = all ? static_cast<long double>(cell_cost[2 * d + 1]) / all : 0;
-        long double share_long = std::max<long double>(cfg.long_share, natural);
+        // A domain without long documents (a small store's StackExchange) stays all short.
+        long double share_long = cell_cost[2 * d + 1] == 0 ? 0 : std::max<long double>(cfg.long_share, natural);
         plan.domains[d].long_share_target = static_cast<double>(share_long);
         target[2 * d + 1] = static_cast<uint64_t>(std::llround(static_cast<long double>(t[d]) * share_long));
         target[2 * d] = t[d] - target[2 * d + 1];
@@ -292,6 +293,9 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
       break;
     }
   }
+  if (std::accumulate(target.begin(), target.end(), uint64_t{0}) != plan.total)
+    return make_error(ErrorCode::kInvalidArgument, "strategy {} selects no documents from this store (all domain weights are zero)",
+                      mix_strategy_name(cfg.strategy));
   for (size_t d = 0; d < nd; ++d) {
     plan.domains[d].target = target[2 * d] + target[2 * d + 1];
     plan.domains[d].target_long = by_class ? target[2 * d + 1] : 0;
@@ -537,6 +541,10 @@ std::string plan_table(const MixPlan& p) {
     s += fmt::format("\n{}: target {} tokens ({:.2f}% of the mix), available {}, epochs {:.3f} (long {:.3f}, short {:.3f}), max repeat {}\n",
                      d.name, d.target, p.total ? 100.0 * d.target / p.total : 0.0, d.available, d.epochs, d.epochs_long,
                      d.epochs_short, d.max_repeat);
+    if (p.config.strategy == MixStrategy::kPerSourceUpsample)
+      s += fmt::format("  long (>{} tokens) share target {:.2f}%{}\n", p.config.long_threshold, 100 * d.long_share_target,
+                       d.available_long == 0 ? " (the store has no long documents in this domain)"
+                       : d.long_share_target > p.config.long_share ? " (the domain's own share, above --long-share)" : "");
     s += fmt::format("  {:<8} {:>14} {:>14} {:>9} {:>9}\n", "bucket", "available", "target", "rate", "repeats");
     for (size_t b = 0; b < d.buckets.size(); ++b) {
       const auto& c = d.buckets[b];

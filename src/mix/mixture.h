@@ -52,7 +52,8 @@ struct MixConfig {
   uint64_t max_doc = 131072;         // natural: longer documents are cut into pieces of this length
   uint64_t long_threshold = 4096;    // "long" = strictly more tokens than this
   double long_share = 0.7;           // per-source-upsample: share of each domain's tokens from long docs
-                                     // (a domain whose own share is higher keeps its own)
+                                     // (a domain whose own share is higher keeps its own; one
+                                     // without long documents stays all short)
   double keep_short = 0.1;           // global-upsample / paper-script: keep probability of short docs
   std::vector<std::string> upsample_domains = {"RedPajamaBook", "RedPajamaArXiv", "RedPajamaGithub"};
   double upsample_weight = 0.6;      // upsample-domains: their joint token share
@@ -174,7 +175,7 @@ struct MixRunConfig {
   std::string out_dir;
   int threads = 0;                // 0 = all cores
   uint32_t task = 0, num_tasks = 1;
-  uint64_t shard_tokens = 1ull << 28;  // tokens per shard (rounded to whole chunks)
+  uint64_t shard_tokens = 1ull << 26;  // tokens per shard (rounded to whole chunks); shards are the unit of parallel work
   bool overwrite = false;
 };
 struct MixRunSummary {

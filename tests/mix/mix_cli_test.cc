@@ -36,11 +36,10 @@ std::string cli_store() {
 
 TEST(MixCli, PlanOnlyNoRepeatTasksExportsInspect) {
   std::string store = cli_store(), root = scratch_dir("cli-mix");
-  // per-source-upsample, 4K tokens at seq 1K: A 2048 (long 0.7 -> 1434, short 614), B 2048 but
-  // B has no long documents -> error naming B.
-  auto r = run_longctx("mix " + store + " --strategy per-source-upsample --tokens 4K --seq-len 1K --plan-only");
+  // Unknown domain in --domain-shares: the error names it.
+  auto r = run_longctx("mix " + store + " --strategy original --tokens 4096 --seq-len 1K --domain-shares C=1 --plan-only");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("domain B"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'C'"), std::string::npos) << r.output;
   // Only A, --long-share 0.9 (above A's own 5001 / 6003), 6144 tokens (budget K = 1,000 so
   // 6144 is given in full): long llround(6144 x 0.9) = 5530 > 5001 available (cost 5000 + BOS):
   // one epoch and 529 more (repeat 1); short 614 of 1002. --no-repeat names the shortfall 529.
