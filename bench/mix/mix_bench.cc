@@ -249,6 +249,7 @@ int main(int argc, char** argv) {
           while (p < e) {
             size_t nl = t.find('\n', p);
             if (nl == std::string::npos || nl > e) nl = e;
+            ids.clear();
             if ((*tok)->encode(std::string_view(t).substr(p, nl - p), &ids).is_ok()) ntok += ids.size();
             p = nl + 1;
           }
