@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
     std::vector<PackedSpan> spans;
     uint64_t check = 0;
     for (uint64_t ch = 0; ch < m->num_chunks; ++ch) {
-      pack_chunk(*m, *store, *reader, ch, &toks, &spans);
+      if (!pack_chunk(*m, *store, *reader, ch, &toks, &spans).is_ok()) return 1;
       check += toks[ch % toks.size()] + spans.size();
     }
     double t2 = now();

@@ -85,7 +85,7 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
       std::string path = rc.out_dir + "/" + packed_shard_name(s);
       auto run = [&]() -> Status {
         if (shard_complete(path, o.first, o.chunks, L, tb)) {
-          LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file(path));
+          LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file_streamed(path));
           LONGCTX_ASSIGN_OR_RETURN(PackedShard sh, PackedShard::open(path));
           for (uint64_t c = 0; c < sh.num_chunks(); ++c)
             for (const auto& sp : sh.chunk_spans(c)) {
@@ -97,7 +97,7 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
         }
         LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, PackedShardWriter::create(path, tb, L, o.first));
         for (uint64_t c = o.first; c < o.first + o.chunks; ++c) {
-          pack_chunk(m, store, reader, c, &toks, &spans);
+          LONGCTX_RETURN_IF_ERROR(pack_chunk(m, store, reader, c, &toks, &spans));
           for (const auto& sp : spans)
             if (sp.domain == kPadDomain) o.pad += sp.end - sp.start;
           o.spans += spans.size();

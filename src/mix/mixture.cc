@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -445,26 +448,40 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
 
 Result<TokenReader> TokenReader::open(const DocumentStore& store) {
   TokenReader r;
-  LONGCTX_ASSIGN_OR_RETURN(MappedFile mf, MappedFile::open(store.dir() + "/tokens.bin"));
-  if (mf.size() < kStoreHeaderBytes + store.num_tokens() * store.token_bytes())
-    return make_error(ErrorCode::kCorrupt, "'{}/tokens.bin' is shorter than its {} tokens", store.dir(), store.num_tokens());
-  r.map_ = std::make_shared<MappedFile>(std::move(mf));
-  r.base_ = r.map_->data() + kStoreHeaderBytes;
+  r.path_ = store.dir() + "/tokens.bin";
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t size, file_size(r.path_));
+  if (size < kStoreHeaderBytes + store.num_tokens() * store.token_bytes())
+    return make_error(ErrorCode::kCorrupt, "'{}' is shorter than its {} tokens", r.path_, store.num_tokens());
+  int fd = ::open(r.path_.c_str(), O_RDONLY);
+  if (fd < 0) return make_error(ErrorCode::kIo, "cannot open '{}'", r.path_);
+  r.fd_ = std::shared_ptr<int>(new int(fd), [](int* p) {
+    ::close(*p);
+    delete p;
+  });
   r.token_bytes_ = store.token_bytes();
   return r;
 }
 
-void TokenReader::read(uint64_t offset, uint64_t n, uint32_t* out) const {
-  if (token_bytes_ == 4) {
-    std::memcpy(out, base_ + offset * 4, n * 4);
-    return;
+Status TokenReader::read(uint64_t offset, uint64_t n, uint32_t* out) const {
+  char* dst = reinterpret_cast<char*>(out);
+  uint64_t want = n * token_bytes_, at = kStoreHeaderBytes + offset * token_bytes_;
+  while (want > 0) {
+    ssize_t got = ::pread(*fd_, dst, want, static_cast<off_t>(at));
+    if (got <= 0) return make_error(ErrorCode::kIo, "cannot read {} bytes at {} of '{}'", want, at, path_);
+    dst += got;
+    at += static_cast<uint64_t>(got);
+    want -= static_cast<uint64_t>(got);
   }
-  const uint8_t* p = base_ + offset * 2;
-  for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<uint32_t>(p[2 * i]) | (static_cast<uint32_t>(p[2 * i + 1]) << 8);
+  if (token_bytes_ == 2) {
+    // Widen in place from the end: uint16 i sits at byte 2i, uint32 i goes to byte 4i >= 2i.
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(out);
+    for (uint64_t i = n; i-- > 0;) out[i] = static_cast<uint32_t>(b[2 * i]) | (static_cast<uint32_t>(b[2 * i + 1]) << 8);
+  }
+  return Status::ok();
 }
 
-void pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader& reader, uint64_t c,
-                std::vector<uint32_t>* tokens, std::vector<PackedSpan>* spans) {
+Status pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader& reader, uint64_t c,
+                  std::vector<uint32_t>* tokens, std::vector<PackedSpan>* spans) {
   const MixConfig& cfg = m.plan.config;
   const uint64_t L = cfg.seq_len, a = c * L, b = a + L;
   const uint64_t bos = cfg.bos ? 1 : 0, over = bos + (cfg.eos ? 1 : 0);
@@ -494,7 +511,7 @@ void pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader&
     }
     uint64_t ds = i - bos, de = std::min<uint64_t>(le - bos, p.len);  // document token range
     if (de > ds) {
-      reader.read(d.token_offset + p.start + ds, de - ds, out);
+      LONGCTX_RETURN_IF_ERROR(reader.read(d.token_offset + p.start + ds, de - ds, out));
       out += de - ds;
       i += de - ds;
     }
@@ -506,6 +523,7 @@ void pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader&
     at = e;
   }
   pad_to(b);
+  return Status::ok();
 }
 
 // ---- plan output ----------------------------------------------------------------------------

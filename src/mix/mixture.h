@@ -121,19 +121,20 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg);
 // Tokens and spans of chunk c of a mixture: tokens (seq_len), spans in order covering it.
 struct PackedSpan;
 class TokenReader;
-void pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader& reader, uint64_t c,
-                std::vector<uint32_t>* tokens, std::vector<PackedSpan>* spans);
+Status pack_chunk(const Mixture& m, const DocumentStore& store, const TokenReader& reader, uint64_t c,
+                  std::vector<uint32_t>* tokens, std::vector<PackedSpan>* spans);
 
-// Direct access to a store's token array (memory-mapped tokens.bin).
+// Reads runs of a store's token array with pread (thread-safe), not through a memory map, so the
+// process's resident memory stays independent of the store's size (the page cache holds the file).
 class TokenReader {
  public:
   static Result<TokenReader> open(const DocumentStore& store);
-  // Appends tokens [offset, offset + n) of the store's token array (widened) to out.
-  void read(uint64_t offset, uint64_t n, uint32_t* out) const;
+  // Writes tokens [offset, offset + n) of the store's token array, widened, to out[0, n).
+  Status read(uint64_t offset, uint64_t n, uint32_t* out) const;
 
  private:
-  std::shared_ptr<MappedFile> map_;
-  const uint8_t* base_ = nullptr;
+  std::shared_ptr<int> fd_;
+  std::string path_;
   uint32_t token_bytes_ = 2;
 };
 

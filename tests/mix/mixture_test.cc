@@ -89,7 +89,7 @@ std::vector<uint64_t> check_packing(const DocumentStore& store, const Mixture& m
   std::vector<uint32_t> toks;
   std::vector<PackedSpan> spans;
   for (uint64_t c = 0; c < m.num_chunks; ++c) {
-    pack_chunk(m, store, *reader, c, &toks, &spans);
+    EXPECT_TRUE(pack_chunk(m, store, *reader, c, &toks, &spans).is_ok());
     EXPECT_EQ(toks.size(), cfg.seq_len);
     uint32_t at = 0;
     for (const auto& sp : spans) {
