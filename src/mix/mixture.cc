@@ -591,6 +591,7 @@ MixReport mix_report(const DocumentStore& store, const Mixture& m) {
     r.before[d].bucket_tokens.assign(nb, 0);
     r.after[d].bucket_tokens.assign(nb, 0);
     r.after[d].epochs = m.plan.domains[d].epochs;
+    r.after[d].epochs_long = m.plan.domains[d].epochs_long;
     r.after[d].max_repeat = m.plan.domains[d].max_repeat;
   }
   for (const DocRecord& d : store.docs()) {
@@ -632,7 +633,7 @@ nlohmann::json report_json(const MixReport& r) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& s : v)
       a.push_back({{"name", s.name}, {"tokens", s.tokens}, {"token_share", s.token_share}, {"long_share", s.long_share},
-                   {"bucket_tokens", s.bucket_tokens}, {"epochs", s.epochs}, {"max_repeat", s.max_repeat}});
+                   {"bucket_tokens", s.bucket_tokens}, {"epochs", s.epochs}, {"epochs_long", s.epochs_long}, {"max_repeat", s.max_repeat}});
     return a;
   };
   return {{"title", r.title}, {"long_threshold", r.long_threshold}, {"bucket_labels", r.bucket_labels},
@@ -654,7 +655,7 @@ Result<MixReport> report_from_json(const nlohmann::json& j) {
       for (const auto& s : j.at(key))
         v.push_back(MixSide{s.at("name").get<std::string>(), s.at("token_share").get<double>(), s.at("long_share").get<double>(),
                             s.at("tokens").get<uint64_t>(), s.at("bucket_tokens").get<std::vector<uint64_t>>(),
-                            s.value("epochs", 0.0), s.value("max_repeat", 0u)});
+                            s.value("epochs", 0.0), s.value("epochs_long", 0.0), s.value("max_repeat", 0u)});
     }
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kCorrupt, "mixture report JSON: {}", e.what());
@@ -664,13 +665,13 @@ Result<MixReport> report_from_json(const nlohmann::json& j) {
 
 std::string report_table(const MixReport& r) {
   std::string s = fmt::format("mixture: {}\n", r.title);
-  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "domain", "share", "share", fmt::format(">{}K", r.long_threshold / 1024),
-                   fmt::format(">{}K", r.long_threshold / 1024), "epochs", "max");
-  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "", "before", "after", "before", "after", "", "repeat");
+  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}\n", "domain", "share", "share", fmt::format(">{}K", r.long_threshold / 1024),
+                   fmt::format(">{}K", r.long_threshold / 1024), "epochs", "epochs", "max");
+  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}\n", "", "before", "after", "before", "after", "", "long", "repeat");
   for (size_t d = 0; d < r.after.size(); ++d)
-    s += fmt::format("{:<24} {:>8.2f}% {:>8.2f}% {:>8.1f}% {:>8.1f}% {:>8.3f} {:>7}\n", r.after[d].name, 100 * r.before[d].token_share,
+    s += fmt::format("{:<24} {:>8.2f}% {:>8.2f}% {:>8.1f}% {:>8.1f}% {:>8.3f} {:>8.3f} {:>7}\n", r.after[d].name, 100 * r.before[d].token_share,
                      100 * r.after[d].token_share, 100 * r.before[d].long_share, 100 * r.after[d].long_share, r.after[d].epochs,
-                     r.after[d].max_repeat);
+                     r.after[d].epochs_long, r.after[d].max_repeat);
   s += fmt::format("tokens: {} before, {} after (+{} padding)\n\ntokens after, by piece length:\n{:<24}", r.total_before,
                    r.total_after, r.pad_tokens, "domain");
   for (const auto& l : r.bucket_labels) s += fmt::format(" {:>9}", l);
@@ -685,12 +686,12 @@ std::string report_table(const MixReport& r) {
 
 std::string report_markdown(const MixReport& r) {
   std::string th = fmt::format(">{}K", r.long_threshold / 1024);
-  std::string s = fmt::format("### Mixture: {}\n\n| domain | share before | share after | {} before | {} after | epochs | max repeat |\n"
-                              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n", r.title, th, th);
+  std::string s = fmt::format("### Mixture: {}\n\n| domain | share before | share after | {} before | {} after | epochs | epochs (long docs) | max repeat |\n"
+                              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", r.title, th, th);
   for (size_t d = 0; d < r.after.size(); ++d)
-    s += fmt::format("| {} | {:.2f}% | {:.2f}% | {:.1f}% | {:.1f}% | {:.3f} | {} |\n", r.after[d].name, 100 * r.before[d].token_share,
+    s += fmt::format("| {} | {:.2f}% | {:.2f}% | {:.1f}% | {:.1f}% | {:.3f} | {:.3f} | {} |\n", r.after[d].name, 100 * r.before[d].token_share,
                      100 * r.after[d].token_share, 100 * r.before[d].long_share, 100 * r.after[d].long_share, r.after[d].epochs,
-                     r.after[d].max_repeat);
+                     r.after[d].epochs_long, r.after[d].max_repeat);
   s += "\nTokens after, by piece length:\n\n| domain |";
   for (const auto& l : r.bucket_labels) s += " " + l + " |";
   s += "\n| --- |";

@@ -145,7 +145,8 @@ struct MixSide {
   double long_share = 0;       // share of the domain's tokens in documents (pieces) longer than the threshold
   uint64_t tokens = 0;
   std::vector<uint64_t> bucket_tokens;  // by piece length (after) / document length (before)
-  double epochs = 0;           // after only
+  double epochs = 0;           // after only: selected / available document tokens
+  double epochs_long = 0;      // the same over documents longer than the threshold
   uint32_t max_repeat = 0;
 };
 struct MixReport {

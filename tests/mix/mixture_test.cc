@@ -180,6 +180,10 @@ TEST(Mixture, PerSourceUpsampleExactByHand) {
   EXPECT_DOUBLE_EQ(r.before[0].long_share, 16382.0 / 22520);
   EXPECT_DOUBLE_EQ(r.before[1].long_share, 16380.0 / 22520);
   EXPECT_EQ(r.pad_tokens, 0u);
+  auto back = report_from_json(report_json(r));  // `mix report` / `mix compare` read it back
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(report_json(*back), report_json(r));
+  EXPECT_NE(report_markdown(r).find("| A | 50.00% | 50.00% | 72.7% | 80.0% |"), std::string::npos) << report_markdown(r);
 
   // --long-share 0.5 is below both domains' own long share (A: cost 16384 of 22528), so each keeps
   // its own: A long = llround(8192 x 16384 / 22528) = llround(5957.8) = 5958.
