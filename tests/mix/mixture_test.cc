@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "core/hash.h"
@@ -110,6 +111,8 @@ std::vector<uint64_t> check_packing(const DocumentStore& store, const Mixture& m
       }
       auto& cov = covered[{di, sp.flags >> 8}];
       cov.resize(store.doc(di).num_tokens, 0);
+      std::vector<uint32_t> doc_tokens;  // reference path: the store's own (memory-mapped) reader
+      store.tokens(di, &doc_tokens);
       uint64_t off = sp.doc_offset;
       for (; p < sp.end; ++p, ++off) {
         if (cfg.eos && (sp.flags & kSpanEnd) && p + 1 == sp.end) {
@@ -120,7 +123,7 @@ std::vector<uint64_t> check_packing(const DocumentStore& store, const Mixture& m
           ADD_FAILURE() << "span past the document's end";
           break;
         }
-        EXPECT_EQ(toks[p], tok(di, off));
+        EXPECT_EQ(toks[p], doc_tokens[off]);
         ++cov[off];
       }
     }
@@ -479,6 +482,28 @@ TEST(MixRun, SameBytesAcrossThreadsTasksAndResume) {
   EXPECT_TRUE(resumed == ref);
   // A finished directory is not overwritten by accident.
   EXPECT_FALSE(run_mix(*store, rc, nullptr).is_ok());
+}
+
+TEST(MixRun, Uint32StorePacksTheStoresTokens) {
+  std::string dir = scratch_dir("synth-store-u32");
+  SynthStoreConfig sc;
+  sc.out_dir = dir;
+  sc.tokens = 400000;
+  sc.vocab_size = 128256;  // > 65536: uint32 tokens
+  sc.max_doc_tokens = 50000;
+  ASSERT_TRUE(build_synth_store(sc).is_ok());
+  auto store = DocumentStore::open(dir);
+  ASSERT_TRUE(store.is_ok());
+  ASSERT_EQ(store->token_bytes(), 4u);
+  for (MixStrategy s : {MixStrategy::kNatural, MixStrategy::kGlobalUpsample}) {
+    MixConfig cfg = base_config(s, 100000, 8192);
+    cfg.max_doc = 3000;
+    cfg.eos = true;
+    auto m = build_mixture(*store, cfg);
+    ASSERT_TRUE(m.is_ok()) << m.status().message();
+    auto per = check_packing(*store, *m);
+    EXPECT_EQ(std::accumulate(per.begin(), per.end(), uint64_t{0}), 12u * 8192);
+  }
 }
 
 TEST(MixRun, VerifyCatchesDamage) {
