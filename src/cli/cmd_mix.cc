@@ -346,7 +346,7 @@ void register_mix_commands(CLI::App& app) {
     r->add_option("dir", *dir, "Mixture directory")->required();
     r->add_option("--chunk", *chunk, "First chunk to show")->capture_default_str();
     r->add_option("--count", *count, "Chunks to show")->capture_default_str();
-    r->add_option("--tokenizer", *tok, "Decode the spans' text with this tokenizer");
+    r->add_option("--tokenizer", *tok, "Decode the spans' text with this tokenizer (default: the store's, if found)");
     r->callback([=] {
       auto d = open_packed_dir(*dir);
       if (!d.is_ok()) {
@@ -354,8 +354,16 @@ void register_mix_commands(CLI::App& app) {
         return;
       }
       std::unique_ptr<Tokenizer> tk;
-      if (!tok->empty()) {
-        auto t = load_tokenizer(*tok);
+      std::string tpath = *tok;
+      if (tpath.empty()) {  // the store's tokenizer, when it is still where the store says
+        auto sm = read_json_file(d->manifest.value("store", nlohmann::json::object()).value("dir", std::string()) + "/manifest.json");
+        if (sm.is_ok()) {
+          std::string p = sm->value("tokenizer", nlohmann::json::object()).value("path", std::string());
+          if (!p.empty() && file_exists(p)) tpath = p;
+        }
+      }
+      if (!tpath.empty()) {
+        auto t = load_tokenizer(tpath);
         if (!t.is_ok()) {
           exit_code() = fail(t.status());
           return;

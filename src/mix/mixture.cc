@@ -324,7 +324,7 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
                               names[d], target[2 * d], filled[d], target[2 * d] - filled[d]);
       }
       if (pass > 10000) return make_error(ErrorCode::kInvalidArgument, "paper-script: budgets not met after 10,000 passes");
-      bool progress = false;
+      std::vector<bool> took(nd, false);
       for (uint64_t i = 0; i < store.num_docs(); ++i) {
         const DocRecord& d = store.doc(i);
         if (d.num_tokens == 0 || filled[d.domain] >= target[2 * d.domain]) continue;
@@ -339,13 +339,14 @@ Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) 
           filled[d.domain] += x.take_prefix(i, room, pass);
           if (filled[d.domain] < target[2 * d.domain]) filled[d.domain] = target[2 * d.domain];  // unreachable remainder
         }
-        progress = true;
+        took[d.domain] = true;
       }
-      if (!progress) {
-        for (size_t d = 0; d < nd; ++d)
-          if (filled[d] < target[2 * d])
-            return make_error(ErrorCode::kInvalidArgument, "domain {}: no documents for a budget of {} tokens", names[d], target[2 * d]);
-      }
+      // A domain that is still open but kept nothing in a whole pass never will (no document, or
+      // none long with --keep-short 0).
+      for (size_t d = 0; d < nd; ++d)
+        if (filled[d] < target[2 * d] && !took[d])
+          return make_error(ErrorCode::kInvalidArgument, "domain {}: paper-script keeps no document of it (budget {} tokens, {} filled)",
+                            names[d], target[2 * d], filled[d]);
     }
   } else {
     // ---- per cell: full epochs, then the documents with the smallest selection keys ----

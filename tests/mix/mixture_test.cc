@@ -402,6 +402,13 @@ TEST(Mixture, ErrorsNameTheProblem) {
   cfg.long_threshold = 100000;
   cfg.keep_short = 0;  // nothing left to sample
   EXPECT_FALSE(build_mixture(*store, cfg).is_ok());
+  cfg = base_config(MixStrategy::kPaperScript, 4096, 1024);
+  cfg.long_threshold = 100000;  // nothing is long and nothing short is kept
+  cfg.keep_short = 0;
+  cfg.paper_chars_per_token = 0;
+  r = build_mixture(*store, cfg);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("domain A: paper-script keeps no document"), std::string::npos) << r.status().message();
   cfg = base_config(MixStrategy::kUpsampleDomains, 4096, 1024);
   cfg.upsample_domains = {"RedPajamaBook"};
   r = build_mixture(*store, cfg);
