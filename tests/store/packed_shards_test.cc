@@ -54,7 +54,8 @@ TEST(PackedShards, BytesByHand) {
   put(e, 2, 8);  // chunks
   put(e, 4, 8);  // spans
   put(e, 0, 8);  // first chunk
-  put(e, 0, 16);
+  put(e, 0, 8);  // reserved[0]
+  put(e, 0, 8);  // reserved[1]
   for (uint16_t t : {1, 10, 11, 1, 20, 21, 0, 0}) put(e, t, 2);
   for (uint64_t i : {0, 2, 4}) put(e, i, 8);
   auto span = [&](uint64_t id, uint32_t a, uint32_t b, uint32_t off, uint16_t dom, uint16_t fl) {
