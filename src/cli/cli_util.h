@@ -44,5 +44,6 @@ void register_corpus_commands(CLI::App& app);
 void register_tokenizer_commands(CLI::App& app);
 void register_tokenize_commands(CLI::App& app);
 void register_stats_commands(CLI::App& app);
+void register_mix_commands(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   longctx::cli::register_tokenizer_commands(app);
   longctx::cli::register_tokenize_commands(app);
   longctx::cli::register_stats_commands(app);
+  longctx::cli::register_mix_commands(app);
   CLI11_PARSE(app, argc, argv);
   return longctx::cli::exit_code();
 }
