@@ -40,7 +40,9 @@ void ProgressBar::render(const ProgressSnapshot& s) {
   if (!s.final && s.elapsed_s - last_draw_ < period) return;
   last_draw_ = s.elapsed_s;
   double frac = s.bytes_total ? std::min(1.0, static_cast<double>(s.bytes) / static_cast<double>(s.bytes_total)) : -1;
-  double rate = s.elapsed_s > 0 ? static_cast<double>(s.bytes) / s.elapsed_s : 0;
+  const double done_here = static_cast<double>(s.bytes - std::min(s.bytes, s.bytes_at_start));
+  const double tokens_here = static_cast<double>(s.tokens - std::min(s.tokens, s.tokens_at_start));
+  double rate = s.elapsed_s > 0 ? done_here / s.elapsed_s : 0;
   std::string bar;
   if (frac >= 0) {
     int w = 24, full = static_cast<int>(frac * w);
@@ -51,8 +53,9 @@ void ProgressBar::render(const ProgressSnapshot& s) {
   if (s.bytes) line += fmt::format(" | {}", format_bytes(static_cast<double>(s.bytes)));
   if (s.tokens) line += fmt::format(" | {} tok", format_count(static_cast<double>(s.tokens)));
   if (rate > 0) line += fmt::format(" | {}/s", format_bytes(rate));
-  if (s.tokens && s.elapsed_s > 0) line += fmt::format(" {} tok/s", format_count(s.tokens / s.elapsed_s));
-  if (frac > 0 && frac < 1) line += fmt::format(" | ETA {}", format_duration(s.elapsed_s * (1 - frac) / frac));
+  if (s.tokens && s.elapsed_s > 0) line += fmt::format(" {} tok/s", format_count(tokens_here / s.elapsed_s));
+  if (frac > 0 && frac < 1 && rate > 0)
+    line += fmt::format(" | ETA {}", format_duration((static_cast<double>(s.bytes_total) - static_cast<double>(s.bytes)) / rate));
   line += fmt::format(" | {}", format_duration(s.elapsed_s));
   if (tty_) {
     fmt::print(stderr, "\r\033[2K{}", line);

@@ -88,12 +88,14 @@ void register_tokenize_commands(CLI::App& app) {
   {
     auto out = std::make_shared<std::string>();
     auto ins = std::make_shared<std::vector<std::string>>();
+    auto overwrite = std::make_shared<bool>(false);
     auto* c = store->add_subcommand("merge", "Join stores made with --task i/N (in task order) into one");
+    c->add_flag("--overwrite", *overwrite, "Replace a store in --out");
     c->add_option("inputs", *ins, "Input stores, in order")->required();
     c->add_option("--out", *out, "Output store")->required();
     c->footer("Example:\n  longctx store merge store-0 store-1 store-2 store-3 --out store");
     c->callback([=] {
-      Status st = merge_stores(*ins, *out);
+      Status st = merge_stores(*ins, *out, *overwrite);
       if (!st.is_ok()) {
         exit_code() = fail(st);
         return;

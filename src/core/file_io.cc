@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +66,45 @@ Status rename_file(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0)
     return make_error(ErrorCode::kIo, "cannot rename '{}' to '{}': {}", from, to, std::strerror(errno));
   return Status::ok();
+}
+
+Status sync_directory(const std::string& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return io_error("cannot open directory", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return io_error("cannot fsync directory", dir);
+  return Status::ok();
+}
+
+std::string parent_directory(const std::string& path) {
+  auto pos = path.rfind('/');
+  if (pos == std::string::npos) return ".";
+  return pos == 0 ? "/" : path.substr(0, pos);
+}
+
+Result<DirLock> DirLock::acquire(const std::string& dir) {
+  std::string p = dir + "/.lock";
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT, 0644);
+  if (fd < 0) return io_error("cannot create lock file", p);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return make_error(ErrorCode::kInvalidArgument, "another longctx run is writing '{}' (lock held on '{}')", dir, p);
+  }
+  DirLock l;
+  l.fd_ = fd;
+  return l;
+}
+DirLock& DirLock::operator=(DirLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 // ---- FileWriter ----
@@ -139,7 +179,7 @@ Status AtomicWriter::commit() {
   LONGCTX_RETURN_IF_ERROR(file_.close());
   LONGCTX_RETURN_IF_ERROR(rename_file(tmp, final_));
   committed_ = true;
-  return Status::ok();
+  return sync_directory(parent_directory(final_));
 }
 
 // ---- MappedFile ----

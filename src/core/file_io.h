@@ -19,6 +19,23 @@ Result<uint64_t> file_size(const std::string& path);
 Status make_dirs(const std::string& path);
 Status remove_file_if_exists(const std::string& path);
 Status rename_file(const std::string& from, const std::string& to);
+// fsync a directory, so that renames inside it survive a power loss.
+Status sync_directory(const std::string& dir);
+std::string parent_directory(const std::string& path);
+
+// An exclusive advisory lock (flock) on "<dir>/.lock" for as long as the object lives: two runs
+// writing the same output directory would corrupt each other.
+class DirLock {
+ public:
+  static Result<DirLock> acquire(const std::string& dir);
+  DirLock() = default;
+  DirLock(DirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  DirLock& operator=(DirLock&& o) noexcept;
+  ~DirLock();
+
+ private:
+  int fd_ = -1;
+};
 
 // Buffered binary writer with error checking. Writes go to `path` directly; use AtomicWriter to
 // publish under a final name only when complete.

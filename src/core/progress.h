@@ -14,6 +14,9 @@ struct ProgressSnapshot {
   uint64_t bytes = 0;      // input bytes consumed (uncompressed text or compressed, per stage)
   uint64_t bytes_total = 0;  // 0 when unknown
   uint64_t tokens = 0;
+  // Already done when this run started (a resumed run): rates and ETA count only this run's work.
+  uint64_t bytes_at_start = 0;
+  uint64_t tokens_at_start = 0;
   double elapsed_s = 0;
   bool final = false;
 };

@@ -135,41 +135,80 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
   const std::string fingerprint = run_fingerprint(cfg, files, mine, tok);
   const uint32_t token_bytes = token_bytes_for_vocab(tok.vocab_size());
 
+  LONGCTX_RETURN_IF_ERROR(make_dirs(out));
+  LONGCTX_ASSIGN_OR_RETURN(DirLock lock, DirLock::acquire(out));
+  const std::string ckpt_path = out + "/resume.json";
+  auto read_checkpoint = [&]() -> Result<nlohmann::json> {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json ck, read_json_file(ckpt_path));
+    for (const char* k : {"fingerprint", "file_pos", "record", "documents", "tokens", "text_bytes", "domains", "dropped"})
+      if (!ck.contains(k)) return make_error(ErrorCode::kCorrupt, "'{}': checkpoint lacks '{}'; remove it to start over", ckpt_path, k);
+    return ck;
+  };
+
+  // A run killed while publishing: finish the renames. If it had also finished its work for this
+  // very command, that is the result.
+  LONGCTX_ASSIGN_OR_RETURN(bool completed, complete_interrupted_publish(out));
+  if (file_exists(out + "/manifest.json") && file_exists(ckpt_path)) {
+    auto ck = read_checkpoint();
+    if (ck.is_ok() && (*ck)["fingerprint"] == fingerprint) {
+      LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(ckpt_path));
+      LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(out + "/manifest.json"));
+      TokenizeSummary done;
+      done.resumed = true;
+      done.documents = done.resumed_documents = m["counts"].value("documents", uint64_t{0});
+      done.tokens = m["counts"].value("tokens", uint64_t{0});
+      done.text_bytes = m["counts"].value("text_bytes", uint64_t{0});
+      done.dropped = BadRecordStats::from_json(m.value("dropped", nlohmann::json::object()));
+      return done;
+    }
+  }
+  (void)completed;
   if (file_exists(out + "/manifest.json")) {
     if (!cfg.overwrite)
       return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a finished store; choose another --out or pass --overwrite", out);
-    for (const char* f : {"manifest.json", "tokens.bin", "docs.bin"}) LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(out + "/" + f));
+    LONGCTX_RETURN_IF_ERROR(remove_store_files(out));
   }
-  LONGCTX_RETURN_IF_ERROR(make_dirs(out));
 
   // ---- resume from a checkpoint, or start fresh ----
   TokenizeSummary sum;
   StoreWriter writer;
   uint32_t start_pos = 0;
   uint64_t start_record = 0;
-  const std::string ckpt_path = out + "/resume.json";
   bool resumed = false;
   if (file_exists(ckpt_path)) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json ck, read_json_file(ckpt_path));
-    if (ck.value("fingerprint", "") != fingerprint)
-      return make_error(ErrorCode::kInvalidArgument,
-                        "'{}' holds an interrupted run of a different command (other inputs, tokenizer or options); "
-                        "remove the directory or rerun the original command", out);
-    auto w = StoreWriter::resume(out, token_bytes, ck["tokens"].get<uint64_t>(), ck["documents"].get<uint64_t>());
-    if (!w.is_ok()) return w.status();
-    writer = std::move(*w);
-    writer.set_domains(ck["domains"].get<std::vector<std::string>>());
-    start_pos = ck["file_pos"].get<uint32_t>();
-    start_record = ck["record"].get<uint64_t>();
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json ck, read_checkpoint());
+    if (ck["fingerprint"] != fingerprint) {
+      if (!cfg.overwrite)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "'{}' holds an interrupted run of a different command (other inputs, tokenizer or options); "
+                          "rerun the original command to finish it, or pass --overwrite to discard it", out);
+      LONGCTX_RETURN_IF_ERROR(remove_store_files(out));
+    }
+  }
+  if (file_exists(ckpt_path)) {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json ck, read_checkpoint());
+    try {
+      auto w = StoreWriter::resume(out, token_bytes, ck["tokens"].get<uint64_t>(), ck["documents"].get<uint64_t>());
+      if (!w.is_ok()) return w.status();
+      writer = std::move(*w);
+      writer.set_domains(ck["domains"].get<std::vector<std::string>>());
+      start_pos = ck["file_pos"].get<uint32_t>();
+      start_record = ck["record"].get<uint64_t>();
+      sum.text_bytes = ck["text_bytes"].get<uint64_t>();
+      sum.dropped = BadRecordStats::from_json(ck["dropped"]);
+    } catch (const nlohmann::json::exception& e) {
+      return make_error(ErrorCode::kCorrupt, "'{}': unreadable checkpoint ({}); remove it to start over", ckpt_path, e.what());
+    }
     sum.documents = writer.num_docs();
     sum.tokens = writer.num_tokens();
-    sum.text_bytes = ck["text_bytes"].get<uint64_t>();
-    sum.dropped = BadRecordStats::from_json(ck["dropped"]);
     sum.resumed = resumed = true;
     sum.resumed_documents = sum.documents;
   } else {
     LONGCTX_ASSIGN_OR_RETURN(writer, StoreWriter::create(out, token_bytes));
   }
+  const uint64_t resumed_tokens = sum.tokens;
+  uint64_t raw_at_start = 0;
+  for (uint32_t p = 0; p < start_pos && p < mine.size(); ++p) raw_at_start += files.sizes[mine[p]];
 
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int max_inflight = cfg.max_inflight > 0 ? cfg.max_inflight : 8 * threads + 2;
@@ -282,8 +321,13 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
     sum.dropped.merge(b->bad);
     for (size_t i = 0; i < b->docs.size() && status.is_ok(); ++i) {
       const Document& d = b->docs[i];
-      status = writer.add(b->tokens[i], d.id_hash, d.record, d.file_index - (mine.empty() ? 0 : mine.front()),
-                          writer.domain_id(d.domain), d.text.size());
+      auto dom = writer.checked_domain_id(d.domain);
+      if (!dom.is_ok()) {
+        status = dom.status().with_context(fmt::format("{}:{}", files.paths[d.file_index], d.record));
+        break;
+      }
+      status = writer.add(b->tokens[i], d.id_hash, d.record, d.file_index - (mine.empty() ? 0 : mine.front()), *dom,
+                          d.text.size());
       sum.text_bytes += d.text.size();
       since_ckpt += d.text.size();
     }
@@ -302,6 +346,8 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
       s.tokens = sum.tokens;
       s.bytes = b->raw_bytes_done;
       s.bytes_total = raw_total;
+      s.bytes_at_start = raw_at_start;
+      s.tokens_at_start = resumed_tokens;
       s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       s.final = b->last;
       progress(s);

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <unordered_map>
+
+#include "corpus/corpus_reader.h"
 
 #include "core/hash.h"
 #include "core/json_util.h"
@@ -22,6 +25,9 @@ Status check_header(const MappedFile& m, const char* magic, const std::string& p
   if (h->version != kStoreVersion)
     return make_error(ErrorCode::kUnsupported, "'{}': format version {} is not supported (expected {})", path,
                       h->version, kStoreVersion);
+  if (h->item_bytes == 0 || h->count > (m.size() - kStoreHeaderBytes) / h->item_bytes)
+    return make_error(ErrorCode::kCorrupt, "'{}': header says {} items of {} bytes, the file has only {} bytes", path,
+                      h->count, h->item_bytes, m.size());
   uint64_t need = kStoreHeaderBytes + h->count * h->item_bytes;
   if (m.size() != need)
     return make_error(ErrorCode::kCorrupt, "'{}': header says {} items of {} bytes ({} bytes), file has {} bytes", path,
@@ -85,6 +91,20 @@ Result<DocumentStore> DocumentStore::open(const std::string& dir) {
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kCorrupt, "'{}': manifest lacks domains/files: {}", mpath, e.what());
   }
+  // Structure (one sequential pass over docs.bin): every reader may then index without checks.
+  // Checksums are left to verify().
+  uint64_t expect = 0;
+  for (size_t i = 0; i < s.docs_.size(); ++i) {
+    const DocRecord& d = s.docs_[i];
+    if (d.token_offset != expect || d.domain >= s.domains_.size() || d.file_index >= s.files_.size())
+      return make_error(ErrorCode::kCorrupt,
+                        "'{}/docs.bin': record {} is inconsistent (offset {} expected {}, domain {} of {}, file {} of {}); "
+                        "the store is damaged", dir, i, d.token_offset, expect, d.domain, s.domains_.size(), d.file_index,
+                        s.files_.size());
+    expect += d.num_tokens;
+  }
+  if (expect != s.num_tokens_)
+    return make_error(ErrorCode::kCorrupt, "'{}': documents hold {} tokens, tokens.bin has {}", dir, expect, s.num_tokens_);
   return s;
 }
 
@@ -181,9 +201,22 @@ Result<StoreWriter> StoreWriter::resume(const std::string& dir, uint32_t token_b
 }
 
 uint16_t StoreWriter::domain_id(const std::string& name) {
-  for (size_t i = 0; i < domains_.size(); ++i)
-    if (domains_[i] == name) return static_cast<uint16_t>(i);
+  auto r = checked_domain_id(name);
+  return r.is_ok() ? *r : 0;
+}
+
+Result<uint16_t> StoreWriter::checked_domain_id(const std::string& name) {
+  if (domain_index_.size() != domains_.size()) {  // after set_domains()
+    domain_index_.clear();
+    for (size_t i = 0; i < domains_.size(); ++i) domain_index_[domains_[i]] = static_cast<uint16_t>(i);
+  }
+  auto it = domain_index_.find(name);
+  if (it != domain_index_.end()) return it->second;
+  if (domains_.size() >= 65536)
+    return make_error(ErrorCode::kUnsupported, "more than 65,536 domains (at '{}'): a store's domain ids are 16-bit; "
+                      "check --domain-field / --domain-from-path", name);
   domains_.push_back(name);
+  domain_index_[name] = static_cast<uint16_t>(domains_.size() - 1);
   return static_cast<uint16_t>(domains_.size() - 1);
 }
 
@@ -237,19 +270,56 @@ Status StoreWriter::finish(nlohmann::json manifest) {
   }
   LONGCTX_ASSIGN_OR_RETURN(uint64_t tsum, checksum_file(dir_ + "/tokens.bin.partial"));
   LONGCTX_ASSIGN_OR_RETURN(uint64_t dsum, checksum_file(dir_ + "/docs.bin.partial"));
-  LONGCTX_RETURN_IF_ERROR(rename_file(dir_ + "/tokens.bin.partial", dir_ + "/tokens.bin"));
-  LONGCTX_RETURN_IF_ERROR(rename_file(dir_ + "/docs.bin.partial", dir_ + "/docs.bin"));
   manifest["format"] = {{"name", "longctx-document-store"}, {"version", kStoreVersion}, {"token_bytes", token_bytes_}};
   manifest["domains"] = domains_;
   manifest["counts"]["documents"] = num_docs_;
   manifest["counts"]["tokens"] = num_tokens_;
   manifest["checksums"] = {{"tokens.bin", hex64(tsum)}, {"docs.bin", hex64(dsum)}};
-  return write_json_atomic(dir_ + "/manifest.json", manifest);
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(dir_ + "/manifest.json.partial", manifest));
+  LONGCTX_ASSIGN_OR_RETURN(bool done, complete_interrupted_publish(dir_));
+  (void)done;
+  return Status::ok();
+}
+
+Result<bool> complete_interrupted_publish(const std::string& dir) {
+  if (!file_exists(dir + "/manifest.json.partial")) return false;
+  for (const char* f : {"/tokens.bin", "/docs.bin"}) {
+    std::string partial = dir + f + std::string(".partial");
+    if (file_exists(partial)) LONGCTX_RETURN_IF_ERROR(rename_file(partial, dir + f));
+    else if (!file_exists(dir + f))
+      return make_error(ErrorCode::kCorrupt, "'{}': cannot finish publishing the store: '{}' is missing", dir, dir + f);
+  }
+  LONGCTX_RETURN_IF_ERROR(rename_file(dir + "/manifest.json.partial", dir + "/manifest.json"));
+  LONGCTX_RETURN_IF_ERROR(sync_directory(dir));
+  return true;
+}
+
+Status remove_store_files(const std::string& dir) {
+  for (const char* f : {"manifest.json", "manifest.json.partial", "tokens.bin", "docs.bin", "tokens.bin.partial",
+                        "docs.bin.partial", "resume.json"})
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(dir + "/" + f));
+  return Status::ok();
 }
 
 // ---------------- merge ----------------
-Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir) {
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite) {
   if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "store merge needs at least one input store");
+  std::error_code ec;
+  for (const auto& in : inputs) {
+    if (std::filesystem::exists(out_dir, ec) && std::filesystem::equivalent(in, out_dir, ec))
+      return make_error(ErrorCode::kInvalidArgument, "store merge: the output '{}' is also an input", out_dir);
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (std::filesystem::equivalent(inputs[i], inputs[j], ec))
+        return make_error(ErrorCode::kInvalidArgument, "store merge: '{}' is given twice", inputs[i]);
+  LONGCTX_RETURN_IF_ERROR(make_dirs(out_dir));
+  LONGCTX_ASSIGN_OR_RETURN(DirLock lock, DirLock::acquire(out_dir));
+  if (file_exists(out_dir + "/manifest.json") || file_exists(out_dir + "/manifest.json.partial")) {
+    if (!overwrite)
+      return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a store; choose another --out or pass --overwrite", out_dir);
+  }
+  LONGCTX_RETURN_IF_ERROR(remove_store_files(out_dir));
   std::vector<DocumentStore> stores;
   for (const auto& in : inputs) {
     LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(in));
@@ -267,8 +337,7 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
   }
   LONGCTX_ASSIGN_OR_RETURN(StoreWriter w, StoreWriter::create(out_dir, stores[0].token_bytes()));
   nlohmann::json files = nlohmann::json::array();
-  nlohmann::json dropped_counts = nlohmann::json::object();
-  nlohmann::json dropped_examples = nlohmann::json::array();
+  BadRecordStats dropped;  // merged in task order: the same counts and first examples as one run
   uint64_t text_bytes = 0;
   std::vector<uint32_t> toks;
   for (size_t si = 0; si < stores.size(); ++si) {
@@ -276,18 +345,17 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
     uint32_t file_base = static_cast<uint32_t>(files.size());
     for (const auto& f : s.manifest()["files"]) files.push_back(f);
     std::vector<uint16_t> remap;
-    for (const auto& d : s.domains()) remap.push_back(w.domain_id(d));
+    for (const auto& d : s.domains()) {
+      LONGCTX_ASSIGN_OR_RETURN(uint16_t id, w.checked_domain_id(d));
+      remap.push_back(id);
+    }
     for (size_t i = 0; i < s.num_docs(); ++i) {
       const auto& d = s.doc(i);
       s.tokens(i, &toks);
       LONGCTX_RETURN_IF_ERROR(w.add(toks, d.id_hash, d.record, d.file_index + file_base, remap[d.domain], d.text_bytes));
     }
     const auto& m = s.manifest();
-    if (m.contains("dropped")) {
-      for (auto& [k, v] : m["dropped"]["counts"].items())
-        dropped_counts[k] = dropped_counts.value(k, uint64_t{0}) + v.get<uint64_t>();
-      for (const auto& e : m["dropped"]["examples"]) dropped_examples.push_back(e);
-    }
+    if (m.contains("dropped")) dropped.merge(BadRecordStats::from_json(m["dropped"]));
     text_bytes += m.value("/counts/text_bytes"_json_pointer, uint64_t{0});
   }
   nlohmann::json manifest = nlohmann::json::object();
@@ -295,9 +363,7 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
   manifest["corpus"] = m0.value("corpus", nlohmann::json::object());
   manifest["files"] = files;
   manifest["merged_from"] = inputs.size();
-  uint64_t total = 0;
-  for (auto& [k, v] : dropped_counts.items()) total += v.get<uint64_t>();
-  manifest["dropped"] = {{"counts", dropped_counts}, {"total", total}, {"examples", dropped_examples}};
+  manifest["dropped"] = dropped.to_json();
   manifest["counts"]["text_bytes"] = text_bytes;
   return w.finish(manifest);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -92,8 +93,9 @@ class StoreWriter {
   StoreWriter(StoreWriter&&) noexcept = default;
   StoreWriter& operator=(StoreWriter&&) noexcept = default;
 
-  // Domain ids are assigned in order of first appearance.
-  uint16_t domain_id(const std::string& name);
+  // Domain ids are assigned in order of first appearance (at most 65,536 domains).
+  Result<uint16_t> checked_domain_id(const std::string& name);
+  uint16_t domain_id(const std::string& name);  // for callers with few, known domains (tests)
   Status add(std::span<const uint32_t> tokens, uint64_t id_hash, uint64_t record, uint32_t file_index,
              uint16_t domain, uint64_t text_bytes);
   Status sync();  // flush + fsync both partial files (before a resume checkpoint is recorded)
@@ -110,8 +112,16 @@ class StoreWriter {
   FileWriter tok_, doc_;
   uint64_t num_tokens_ = 0, num_docs_ = 0;
   std::vector<std::string> domains_;
+  std::unordered_map<std::string, uint16_t> domain_index_;
   std::vector<uint16_t> buf16_;
 };
+
+// Publishing a store is: manifest.json.partial written, data files renamed from .partial, then
+// manifest.json.partial renamed to manifest.json. If a run died in between, this finishes the
+// renames (the data was complete) and returns true; returns false when there was nothing to do.
+Result<bool> complete_interrupted_publish(const std::string& dir);
+// Removes a store's files (finished or partial, with its resume checkpoint) from `dir`.
+Status remove_store_files(const std::string& dir);
 
 // xxh64 of a whole file (streamed).
 Result<uint64_t> checksum_file(const std::string& path);
@@ -119,6 +129,6 @@ Result<uint64_t> checksum_file(const std::string& path);
 // Joins stores (task outputs) in the given order into one: domain tables are united in order of
 // first appearance, file tables concatenated, dropped-record counts summed. The result equals a
 // single run over the union of the inputs when the stores are the `--task i/N` outputs in order.
-Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir);
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite = false);
 
 }  // namespace longctx

@@ -97,6 +97,51 @@ TEST(DocumentStore, CorruptionIsDetected) {
   EXPECT_NE(bad.status().message().find("bad magic"), std::string::npos);
 }
 
+TEST(DocumentStore, DamagedRecordsAndHeadersAreRejectedOnOpen) {
+  std::string dir = scratch_dir("store-damaged");
+  auto w = StoreWriter::create(dir, 2);
+  std::vector<uint32_t> t = {1, 2};
+  ASSERT_TRUE(w->add(t, 1, 1, 0, w->domain_id("X"), 2).is_ok());
+  nlohmann::json m;
+  m["files"] = {{{"path", "f"}}};
+  ASSERT_TRUE(w->finish(m).is_ok());
+  std::string db = read_all(dir + "/docs.bin");
+  std::string bad_domain = db;
+  bad_domain[32 + 32] = '\xff';  // domain 0xFF: outside the table
+  ASSERT_TRUE(write_file_atomic(dir + "/docs.bin", bad_domain).is_ok());
+  auto s = DocumentStore::open(dir);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("record 0"), std::string::npos) << s.status().message();
+  std::string huge = db.substr(0, 32);
+  huge[16 + 7] = 0x20;  // count = 2^61: must not overflow the size check
+  ASSERT_TRUE(write_file_atomic(dir + "/docs.bin", huge).is_ok());
+  auto h = DocumentStore::open(dir);
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_NE(h.status().message().find("only 32 bytes"), std::string::npos) << h.status().message();
+}
+
+TEST(DocumentStore, PublishInterruptedBetweenRenamesIsCompleted) {
+  std::string dir = scratch_dir("store-publish");
+  auto w = StoreWriter::create(dir, 2);
+  std::vector<uint32_t> t = {3, 4, 5};
+  ASSERT_TRUE(w->add(t, 1, 1, 0, w->domain_id("X"), 3).is_ok());
+  nlohmann::json m;
+  m["files"] = {{{"path", "f"}}};
+  ASSERT_TRUE(w->finish(m).is_ok());
+  // Rewind to the state of a crash after the first data rename.
+  ASSERT_TRUE(rename_file(dir + "/manifest.json", dir + "/manifest.json.partial").is_ok());
+  ASSERT_TRUE(rename_file(dir + "/docs.bin", dir + "/docs.bin.partial").is_ok());
+  EXPECT_FALSE(DocumentStore::open(dir).is_ok());
+  auto done = complete_interrupted_publish(dir);
+  ASSERT_TRUE(done.is_ok());
+  EXPECT_TRUE(*done);
+  auto s = DocumentStore::open(dir);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  EXPECT_TRUE(s->verify().is_ok());
+  auto again = complete_interrupted_publish(dir);
+  EXPECT_FALSE(*again);
+}
+
 // ---- the tokenize pipeline on a small corpus ----
 class TokenizePipeline : public ::testing::Test {
  protected:
@@ -162,6 +207,10 @@ TEST_F(TokenizePipeline, TaskSplitPlusMergeEqualsOneRun) {
   EXPECT_GT(s1->num_docs(), 0u);
   std::string merged = scratch_dir("tok-merged");
   ASSERT_TRUE(merge_stores({t0, t1}, merged).is_ok());
+  EXPECT_FALSE(merge_stores({t0, t1}, merged).is_ok());        // a store is there: needs overwrite
+  EXPECT_FALSE(merge_stores({t0, merged}, merged, true).is_ok());  // the output is an input
+  EXPECT_FALSE(merge_stores({t0, t0}, scratch_dir("tok-merged-twice")).is_ok());
+  ASSERT_TRUE(merge_stores({t0, t1}, merged, true).is_ok());
   EXPECT_EQ(store_bytes(merged), store_bytes(one));
   auto m = DocumentStore::open(merged), o = DocumentStore::open(one);
   EXPECT_EQ(m->domains(), o->domains());
