@@ -10,6 +10,7 @@
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/units.h"
+#include "core/utf8.h"
 #include "corpus/corpus_reader.h"
 #include "tokenizer/tokenizer.h"
 
@@ -27,40 +28,34 @@ struct TrainOpts {
   bool verbose = false;
 };
 
-// Writes training sentences (lines of documents) to a text file: every document contributes at
-// most `per_doc` bytes so that a few huge books do not dominate; stops at `max` bytes.
-Status write_training_text(const TrainOpts& o, uint64_t max, const std::string& path, uint64_t* written) {
+// Writes training sentences (lines of documents) to a text file. Files are read one at a time,
+// each contributing at most an equal share of `max` bytes (so every shard and domain is
+// represented), and every document at most `per_doc` bytes (so a few huge books do not dominate).
+Status write_training_text(const TrainOpts& o, uint64_t max, const std::string& path, uint64_t* written,
+                           BadRecordStats* bad) {
   CorpusConfig cc;
   cc.inputs = o.inputs;
   cc.text_field = o.text_field;
   cc.skip_bad_records = true;
   LONGCTX_ASSIGN_OR_RETURN(CorpusFiles files, list_corpus_files(cc));
   LONGCTX_ASSIGN_OR_RETURN(FileWriter w, FileWriter::open(path, "wb"));
-  BadRecordStats bad;
   *written = 0;
-  // Round-robin over files so every shard/domain is represented before the budget runs out.
-  std::vector<std::unique_ptr<CorpusFileReader>> readers;
-  for (uint32_t i = 0; i < files.paths.size(); ++i)
-    readers.push_back(std::make_unique<CorpusFileReader>(cc, files, i, &bad));
-  std::vector<bool> done(readers.size(), false);
-  size_t live = readers.size();
+  const uint64_t per_file = std::max<uint64_t>(max / files.paths.size(), 4096);
   Document d;
-  while (live > 0 && *written < max) {
-    for (size_t i = 0; i < readers.size() && *written < max; ++i) {
-      if (done[i]) continue;
-      auto got = readers[i]->next(&d);
+  for (uint32_t i = 0; i < files.paths.size() && *written < max; ++i) {
+    CorpusFileReader reader(cc, files, i, bad);
+    uint64_t from_file = 0;
+    while (from_file < per_file && *written < max) {
+      auto got = reader.next(&d);
       if (!got.is_ok()) return got.status();
-      if (!*got) {
-        done[i] = true;
-        --live;
-        continue;
-      }
-      std::string_view t(d.text.data(), std::min<size_t>(d.text.size(), o.per_doc_bytes));
+      if (!*got) break;
+      std::string_view t = utf8_prefix(d.text, o.per_doc_bytes);
       size_t cut = t.rfind('\n');
       if (cut != std::string_view::npos && t.size() < d.text.size()) t = t.substr(0, cut);
       LONGCTX_RETURN_IF_ERROR(w.write(t));
       LONGCTX_RETURN_IF_ERROR(w.write("\n"));
       *written += t.size() + 1;
+      from_file += t.size() + 1;
     }
   }
   return w.close();
@@ -76,7 +71,9 @@ std::vector<uint32_t> parse_ids(const std::string& s, Status* st) {
     pos = e + 1;
     if (tok.empty()) continue;
     try {
-      ids.push_back(static_cast<uint32_t>(std::stoul(tok)));
+      unsigned long long v = std::stoull(tok);
+      if (v > UINT32_MAX || tok.find_first_not_of("0123456789") != std::string::npos) throw std::out_of_range(tok);
+      ids.push_back(static_cast<uint32_t>(v));
     } catch (const std::exception&) {
       *st = make_error(ErrorCode::kInvalidArgument, "--ids: '{}' is not a token id", tok);
       return {};
@@ -112,7 +109,15 @@ void register_tokenizer_commands(CLI::App& app) {
       std::string prefix = out.size() > 6 && out.compare(out.size() - 6, 6, ".model") == 0 ? out.substr(0, out.size() - 6) : out;
       std::string text_path = prefix + ".train.txt";
       uint64_t written = 0;
-      Status st = write_training_text(*o, *max, text_path, &written);
+      BadRecordStats bad;
+      Status st = write_training_text(*o, *max, text_path, &written, &bad);
+      if (st.is_ok() && bad.total() > 0) {
+        fmt::print(stderr, "skipped {} bad records while collecting training text:", bad.total());
+        for (int i = 0; i < static_cast<int>(BadRecord::kCount); ++i)
+          if (bad.counts[i]) fmt::print(stderr, " {} {}", bad_record_name(static_cast<BadRecord>(i)), bad.counts[i]);
+        fmt::print(stderr, "\n");
+        for (const auto& e : bad.examples) fmt::print(stderr, "  e.g. {}: {}\n", e.where, e.detail);
+      }
       if (!st.is_ok()) {
         (void)remove_file_if_exists(text_path);
         exit_code() = fail(st);

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   longctx::cli::register_tokenize_commands(app);
   longctx::cli::register_stats_commands(app);
   longctx::cli::register_mix_commands(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    CLI11_PARSE(app, argc, argv);
+  } catch (const std::exception& e) {  // a library bug must still end with a message, not an abort
+    return longctx::cli::fail(std::string("internal error: ") + e.what());
+  }
   return longctx::cli::exit_code();
 }

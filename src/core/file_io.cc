@@ -251,7 +251,7 @@ Result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& i
         if (fs::is_directory(p, ec)) {
           LONGCTX_ASSIGN_OR_RETURN(auto sub, expand_inputs({p}, extensions));
           out.insert(sub.begin(), sub.end());
-        } else {
+        } else if (has_extension(p, extensions)) {
           out.insert(p);
         }
       }

@@ -1,6 +1,7 @@
 #include "core/units.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -11,14 +12,18 @@ Result<uint64_t> parse_with(const std::string& s, const char* what,
                             double (*mult)(const std::string& suffix, bool& ok)) {
   size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': expected a number with an optional suffix", what, s);
-  double v = std::stod(s.substr(0, i));
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + i, v);
+  if (i == 0 || ec != std::errc() || end != s.data() + i || !(v >= 0))
+    return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': expected a number with an optional suffix", what, s);
   std::string suf = s.substr(i);
   for (auto& c : suf) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   bool ok = true;
   double m = mult(suf, ok);
   if (!ok) return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': unknown suffix '{}'", what, s, s.substr(i));
-  return static_cast<uint64_t>(std::llround(v * m));
+  double x = v * m;
+  if (!(x < 1.8e19)) return make_error(ErrorCode::kInvalidArgument, "invalid {} '{}': too large", what, s);
+  return static_cast<uint64_t>(std::llround(x));
 }
 
 }  // namespace

@@ -264,7 +264,7 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
 
   // ---- 2. convert in parallel (each task's output depends only on its files) ----
   std::vector<std::vector<SampleDoc>> outputs(tasks.size());
-  std::atomic<size_t> next{0}, done_bytes{0};
+  std::atomic<size_t> next{0}, done_bytes{0}, finished{0};
   std::mutex err_mu;
   Status first_error;
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -301,8 +301,12 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
     }
   };
   std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back(work);
-  while (next.load() < tasks.size() && progress) {
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&] {
+      work();
+      ++finished;
+    });
+  while (finished.load() < static_cast<size_t>(threads) && progress) {
     ProgressSnapshot s;
     s.phase = "read packages";
     s.docs = next.load();
@@ -325,6 +329,12 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
   });
   if (file_exists(cfg.out_dir + "/sample.json") && !cfg.overwrite)
     return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a sample corpus; pass --overwrite to rebuild it", cfg.out_dir);
+  if (cfg.overwrite) {  // no stale shards of an earlier build with more --shards
+    std::error_code ec;
+    std::filesystem::remove_all(cfg.out_dir + "/train", ec);
+    std::filesystem::remove_all(cfg.out_dir + "/validation", ec);
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(cfg.out_dir + "/sample.json"));
+  }
   LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir + "/train/chunk1"));
   LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir + "/validation/chunk1"));
   const int ns = std::max(1, cfg.num_shards);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -51,11 +52,29 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
   if (cfg.size_bytes == 0) return make_error(ErrorCode::kInvalidArgument, "--size must be positive");
   if (file_exists(cfg.out_dir + "/synth.json") && !cfg.overwrite)
     return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a synthetic corpus; pass --overwrite", cfg.out_dir);
+  // A run's parameters are recorded first: a rerun with the same ones resumes (finished shards
+  // are kept), one with others is refused unless --overwrite, which starts from an empty train/.
+  const nlohmann::json params = {{"size_bytes", cfg.size_bytes}, {"seed", cfg.seed}, {"shard_bytes", cfg.shard_bytes},
+                                 {"bytes_per_token", cfg.bytes_per_token}, {"pool_bytes", cfg.pool_bytes}};
+  const std::string marker = cfg.out_dir + "/synth.partial.json";
+  if (cfg.overwrite) {
+    std::error_code ec;
+    std::filesystem::remove_all(cfg.out_dir + "/train", ec);
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(cfg.out_dir + "/synth.json"));
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(marker));
+  } else if (file_exists(marker)) {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json old, read_json_file(marker));
+    if (old != params)
+      return make_error(ErrorCode::kInvalidArgument, "'{}' holds an interrupted synthetic corpus with other parameters "
+                        "({}); rerun those or pass --overwrite", cfg.out_dir, old.dump());
+  }
+  LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir));
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(marker, params));
   LONGCTX_ASSIGN_OR_RETURN(std::string pool, load_text_pool(cfg.dpkg_dir, cfg.pool_bytes));
   const uint64_t nshards = std::max<uint64_t>(1, (cfg.size_bytes + cfg.shard_bytes - 1) / cfg.shard_bytes);
   const auto weights = doc_weights();
   const auto& domains = slimpajama_domains();
-  std::atomic<uint64_t> next{0}, done_bytes{0}, done_docs{0};
+  std::atomic<uint64_t> next{0}, done_bytes{0}, done_docs{0}, finished_threads{0};
   std::vector<Status> status(nshards);
   auto work = [&] {
     for (uint64_t s; (s = next.fetch_add(1)) < nshards;) {
@@ -102,19 +121,19 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
       if (st.is_ok()) st = rename_file(path + ".tmp", path);
       status[s] = st;
     }
+    ++finished_threads;
   };
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool_threads;
   for (int i = 0; i < threads; ++i) pool_threads.emplace_back(work);
   ProgressThrottle throttle(progress, 4);
-  while (progress && next.load() < nshards + static_cast<uint64_t>(threads)) {
+  while (progress && finished_threads.load() < static_cast<uint64_t>(threads)) {
     ProgressSnapshot p;
     p.phase = "synth";
     p.bytes = done_bytes.load();
     p.bytes_total = cfg.size_bytes;
     p.docs = done_docs.load();
     throttle.report(p);
-    if (next.load() >= nshards) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& t : pool_threads) t.join();
@@ -133,6 +152,7 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
   for (const auto& d : domains)
     m["domains"].push_back({{"name", d.name}, {"token_share", d.token_share}, {"median_tokens", d.median_tokens}, {"sigma", d.sigma}});
   LONGCTX_RETURN_IF_ERROR(write_json_atomic(cfg.out_dir + "/synth.json", m));
+  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(marker));
   if (progress) {
     ProgressSnapshot p;
     p.phase = "synth";
