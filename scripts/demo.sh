@@ -27,7 +27,7 @@ printf '\nfigures: %s/stats.png %s/stats.svg; tables: %s/stats.md %s/stats.json\
 
 step "5/5 mixture: per-source length upsampling (paper section 3), 4M tokens in 16K sequences -> $out/mix"
 [ -f "$out/mix/manifest.json" ] || "$bin" mix "$out/store" --strategy per-source-upsample --long-share 0.7 \
-  --tokens 4M --seq-len 16K --seed 1 --out "$out/mix" --export jsonl
+  --tokens 4M --seq-len 16K --seed 1 --out "$out/mix" --export jsonl > "$out/mix.log"
 "$bin" mix report "$out/mix" --markdown "$out/mix.md" --json "$out/mix.json" --figure "$out/mix.png" --figure "$out/mix.svg"
 "$bin" verify "$out/mix"
 "$bin" inspect "$out/mix" --chunk 0 --tokenizer "$out/tokenizer.model" | head -12 || true
