@@ -1,6 +1,6 @@
 #include "kernels/cpu/cross_entropy.h"
 
-#include <cblas.h>
+#include "kernels/cpu/linear.h"
 
 #include <algorithm>
 #include <cmath>
@@ -34,8 +34,7 @@ double fused_classifier(float* losses, float* dh, float* dW, const float* h, con
     const int nr = std::min(chunk_rows, N - n0);
     const float* hc = h + (int64_t)n0 * C;
     // logits (nr,V) = hc (nr,C) * W^T
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, V, C, 1.0f, hc, C, W, C, 0.0f,
-                scratch, V);
+    sgemm(false, true, nr, V, C, 1.0f, hc, C, W, C, 0.0f, scratch, V);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < nr; r++) {
       float* row = scratch + (int64_t)r * V;
@@ -50,10 +49,8 @@ double fused_classifier(float* losses, float* dh, float* dW, const float* h, con
     for (int r = 0; r < nr; r++) total += losses[n0 + r];
     if (want_grad) {
       // dh (nr,C) = dlogits (nr,V) * W (V,C);  dW (V,C) += dlogits^T (V,nr) * hc (nr,C)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, C, V, 1.0f, scratch, V, W, C,
-                  0.0f, dh + (int64_t)n0 * C, C);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, nr, 1.0f, scratch, V, hc, C, 1.0f,
-                  dW, C);
+      sgemm(false, false, nr, C, V, 1.0f, scratch, V, W, C, 0.0f, dh + (int64_t)n0 * C, C);
+      sgemm(true, false, V, C, nr, 1.0f, scratch, V, hc, C, 1.0f, dW, C);
     }
   }
   return total;

@@ -9,7 +9,8 @@ namespace longctx::cpu {
 void set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+  // BLAS runs single-threaded inside our OpenMP blocks (linear.h sgemm): no oversubscription.
+  openblas_set_num_threads(1);
 }
 
 int num_threads() { return omp_get_max_threads(); }
