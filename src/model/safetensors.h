@@ -45,6 +45,8 @@ class SafetensorsFile {
   static Result<SafetensorsFile> open(const std::string& path);
   const SafetensorsHeader& header() const { return header_; }
   const TensorInfo* find(const std::string& name) const;
+  // Raw little-endian bytes of a tensor (t.end - t.begin of them).
+  const uint8_t* data(const TensorInfo& t) const { return map_.data() + header_.data_start + t.begin; }
   // Converts F32, F16, BF16 or F64 data to float32; out holds numel floats.
   Status read_f32(const TensorInfo& t, float* out) const;
   const std::string& path() const { return path_; }
