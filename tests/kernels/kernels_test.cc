@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include "kernels/cpu/rope.h"
 #include "kernels/cpu/swiglu.h"
 #include "kernels/cpu/threads.h"
+#include "kernels/cpu/vec.h"
 
 using namespace longctx::cpu;
 using longctx::testing::expect_close;
@@ -252,7 +254,12 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{2, 130, 130, 4, 2, 16, false},  // grouped heads, 3 tiles
                       AttnCase{2, 150, 150, 6, 2, 8, true},    // grouped heads + document mask
                       AttnCase{1, 1, 97, 4, 1, 8, false},      // decode step against a KV cache
-                      AttnCase{2, 70, 150, 4, 2, 8, true}));   // chunked prefill + document mask
+                      AttnCase{2, 70, 150, 4, 2, 8, true},     // chunked prefill + document mask
+                      // head sizes with the vectorised kernels (hd = 32, 64, 128)
+                      AttnCase{2, 150, 150, 4, 2, 64, true},
+                      AttnCase{1, 99, 99, 2, 1, 32, false},
+                      AttnCase{1, 70, 70, 2, 2, 128, false},
+                      AttnCase{1, 3, 131, 4, 2, 64, false}));
 
 TEST(Attention, NaiveBackwardMatchesFiniteDifferences) {
   AttnData a = make_attn({1, 9, 9, 4, 2, 4, false}, 5);
@@ -313,4 +320,22 @@ TEST(Attention, FlashBackwardIsIdenticalForAnyThreadCount) {
   set_num_threads(0);
   ASSERT_EQ(res[0].size(), res[1].size());
   EXPECT_EQ(std::memcmp(res[0].data(), res[1].data(), res[0].size() * sizeof(float)), 0);
+}
+
+TEST(VecMath, ExpMatchesStdExp) {
+  double worst = 0;
+  for (int i = -9000; i <= 8800; i += 7) {
+    v16f x;
+    for (int k = 0; k < kVec; k++) x[k] = (float)(i * 0.01 + k * 0.0007);
+    const v16f y = vexp(x);
+    for (int k = 0; k < kVec; k++) {
+      const double want = std::exp((double)x[k]);
+      const double rel = want < 1e-37 ? std::fabs(y[k] - want) : std::fabs(y[k] - want) / want;
+      worst = std::max(worst, rel);
+    }
+  }
+  std::printf("  vexp: largest relative error %.3g on [-90, 88]\n", worst);
+  EXPECT_LT(worst, 5e-7);
+  v16f m = vsplat(-std::numeric_limits<float>::infinity());
+  EXPECT_EQ(vexp(m)[3], 0.0f);
 }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/cpu/vec.h"
+
 namespace longctx::cpu {
 
 namespace {
@@ -119,11 +121,16 @@ void attention_backward_naive(float* dq, float* dk, float* dv, const float* dout
 
 // ----------------------------------------------------------------------------------------------
 // flash (tiled, online softmax)
+//
+// Tiles of kTileQ = 64 queries x kTileK = 64 keys. Two micro-kernels do all the arithmetic:
+// - tile_scores: S (64 x 64) = A (rows, hd) . Bt (hd, 64) with Bt a transposed, zero-padded key
+//   (or value) tile; 4 rows x 64 columns of accumulators in vector registers.
+// - accumulate_rows: O[i] += sum_c P(i, c) V[c] over hd-wide rows, P read with any strides so
+//   the same kernel does P.V, dS.K, dS^T.Q and P^T.dO; 4 rows x hd accumulators in registers.
+static_assert(kTileK == 4 * kVec, "score rows are four vectors wide");
 
 namespace {
 
-// Key tile [j0, j0+nc) transposed into kt (hd, kTileK), zero-padded to kTileK columns, so score
-// rows are computed as axpy over a fixed-width row (vectorises without horizontal sums).
 void load_transposed(float* kt, const float* k, const AttnShape& s, int b, int g, int j0, int nc) {
   for (int c = 0; c < nc; c++) {
     const float* kj = kvrow(k, s, b, j0 + c, g);
@@ -133,34 +140,97 @@ void load_transposed(float* kt, const float* k, const AttnShape& s, int b, int g
     for (int d = 0; d < s.hd; d++) kt[d * kTileK + c] = 0.0f;
 }
 
-// srow[c] = sum_d qs[d] * kt[d][c]
-inline void score_row(float* __restrict srow, const float* __restrict qs,
-                      const float* __restrict kt, int hd) {
-  float acc[kTileK];
-#pragma omp simd
-  for (int c = 0; c < kTileK; c++) acc[c] = 0.0f;
-  for (int d = 0; d < hd; d++) {
-    const float qd = qs[d];
-    const float* kd = kt + d * kTileK;
-#pragma omp simd
-    for (int c = 0; c < kTileK; c++) acc[c] += qd * kd[c];
+// S[r][0..64) = sum_d A[r][d] Bt[d][0..64) for r < nrows (rounded up to 4: A has the rows).
+void tile_scores(float* __restrict S, const float* __restrict A, int lda, const float* __restrict Bt,
+                 int nrows, int hd) {
+  for (int r0 = 0; r0 < nrows; r0 += 4) {
+    v16f acc[4][4] = {};
+    const float* a = A + (int64_t)r0 * lda;
+    for (int d = 0; d < hd; d++) {
+      const float* bt = Bt + d * kTileK;
+      const v16f b0 = vload(bt), b1 = vload(bt + 16), b2 = vload(bt + 32), b3 = vload(bt + 48);
+      for (int i = 0; i < 4; i++) {
+        const float x = a[(int64_t)i * lda + d];
+        acc[i][0] += x * b0;
+        acc[i][1] += x * b1;
+        acc[i][2] += x * b2;
+        acc[i][3] += x * b3;
+      }
+    }
+    for (int i = 0; i < 4; i++)
+      for (int k = 0; k < 4; k++) vstore(S + (r0 + i) * kTileK + k * kVec, acc[i][k]);
   }
-#pragma omp simd
-  for (int c = 0; c < kTileK; c++) srow[c] = acc[c];
 }
 
-// Key range [lo, hi) a query tile [i0, i1) can see.
+// O[i][0..hd) += sum_{c < ncols} P[i*prs + c*pcs] * V[c*ldv + 0..hd), i < nrows.
+template <int NV>
+void accumulate_rows_vec(float* __restrict O, int64_t ldo, const float* __restrict P, int64_t prs,
+                         int64_t pcs, const float* __restrict V, int64_t ldv, int nrows, int ncols) {
+  int i0 = 0;
+  for (; i0 + 4 <= nrows; i0 += 4) {
+    v16f acc[4][NV];
+    for (int i = 0; i < 4; i++)
+      for (int k = 0; k < NV; k++) acc[i][k] = vload(O + (i0 + i) * ldo + k * kVec);
+    for (int c = 0; c < ncols; c++) {
+      const float* v = V + c * ldv;
+      v16f vv[NV];
+      for (int k = 0; k < NV; k++) vv[k] = vload(v + k * kVec);
+      for (int i = 0; i < 4; i++) {
+        const float p = P[(i0 + i) * prs + c * pcs];
+        for (int k = 0; k < NV; k++) acc[i][k] += p * vv[k];
+      }
+    }
+    for (int i = 0; i < 4; i++)
+      for (int k = 0; k < NV; k++) vstore(O + (i0 + i) * ldo + k * kVec, acc[i][k]);
+  }
+  for (; i0 < nrows; i0++) {
+    v16f acc[NV];
+    for (int k = 0; k < NV; k++) acc[k] = vload(O + i0 * ldo + k * kVec);
+    for (int c = 0; c < ncols; c++) {
+      const float p = P[i0 * prs + c * pcs];
+      for (int k = 0; k < NV; k++) acc[k] += p * vload(V + c * ldv + k * kVec);
+    }
+    for (int k = 0; k < NV; k++) vstore(O + i0 * ldo + k * kVec, acc[k]);
+  }
+}
+
+void accumulate_rows(float* O, int64_t ldo, const float* P, int64_t prs, int64_t pcs, const float* V,
+                     int64_t ldv, int nrows, int ncols, int hd) {
+  switch (hd) {
+    case 32: return accumulate_rows_vec<2>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
+    case 64: return accumulate_rows_vec<4>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
+    case 128: return accumulate_rows_vec<8>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
+    default: break;
+  }
+  for (int i = 0; i < nrows; i++)
+    for (int c = 0; c < ncols; c++) {
+      const float p = P[i * prs + c * pcs];
+      const float* v = V + c * ldv;
+      float* o = O + i * ldo;
+      for (int d = 0; d < hd; d++) o[d] += p * v[d];
+    }
+}
+
+// Key range [lo, hi) a query tile [i0, i1) can see; lo rounded down to a key tile.
 inline void tile_key_range(const int32_t* doc_start, const AttnShape& s, int b, int i0, int i1,
                            int* lo, int* hi) {
-  const int off = s.Tk - s.Tq;
-  int l = s.Tk;
+  int l = 0;
   if (doc_start) {
+    l = s.Tk;
     for (int i = i0; i < i1; i++) l = std::min(l, key_lo(doc_start, s, b, i));
-  } else {
-    l = 0;
   }
   *lo = (l / kTileK) * kTileK;
-  *hi = off + i1;
+  *hi = (s.Tk - s.Tq) + i1;
+}
+
+// Scores of row r -> masked to -inf outside [lo, p] and beyond nc keys.
+inline void mask_row(float* srow, int j0, int nc, int p, int lo) {
+  const int hi = std::min(p, j0 + nc - 1);  // last visible key
+  if (lo <= j0 && hi >= j0 + kTileK - 1) return;  // whole tile visible
+  for (int c = 0; c < kTileK; c++) {
+    const int j = j0 + c;
+    if (j > hi || j < lo) srow[c] = -std::numeric_limits<float>::infinity();
+  }
 }
 
 }  // namespace
@@ -173,22 +243,26 @@ void attention_forward_flash(float* out, float* lse, const float* q, const float
   const int64_t ntasks = (int64_t)s.B * s.Hq * ntiles;
 #pragma omp parallel
   {
-    std::vector<float> kt((size_t)hd * kTileK), qs((size_t)kTileQ * hd), acc((size_t)kTileQ * hd);
-    std::vector<float> m(kTileQ), l(kTileQ);
-    alignas(64) float srow[kTileK];
-    // Largest tiles first would balance better; static interleaving keeps it deterministic and
-    // simple (outputs do not depend on scheduling at all).
+    std::vector<float> kt((size_t)hd * kTileK), qs((size_t)kTileQ * hd, 0.0f), acc((size_t)kTileQ * hd);
+    std::vector<float> S((size_t)kTileQ * kTileK);
+    float m[kTileQ], l[kTileQ];
+    bool visible[kTileQ];
+    // Each task writes only its own rows: any schedule gives the same bytes.
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < ntasks; task++) {
-      const int qt = (int)(task % ntiles);
-      const int h = (int)((task / ntiles) % s.Hq);
-      const int b = (int)(task / ((int64_t)ntiles * s.Hq));
-      const int g = h / group;
+      // longest rows (last query tiles) first for balance
+      const int qt = ntiles - 1 - (int)(task / ((int64_t)s.B * s.Hq));
+      const int h = (int)(task % s.Hq), b = (int)((task / s.Hq) % s.B), g = h / group;
       const int i0 = qt * kTileQ, i1 = std::min(i0 + kTileQ, s.Tq), nr = i1 - i0;
-      for (int r = 0; r < nr; r++) {
-        const float* qi = qrow(q, s, b, i0 + r, h);
-        for (int d = 0; d < hd; d++) qs[(size_t)r * hd + d] = qi[d] * scale;
-        m[r] = kNegInf;
+      const int nr4 = (nr + 3) / 4 * 4;
+      for (int r = 0; r < nr4; r++) {
+        if (r < nr) {
+          const float* qi = qrow(q, s, b, i0 + r, h);
+          for (int d = 0; d < hd; d++) qs[(size_t)r * hd + d] = qi[d] * scale;
+        } else {
+          std::fill(qs.begin() + (size_t)r * hd, qs.begin() + (size_t)(r + 1) * hd, 0.0f);
+        }
+        m[r] = -std::numeric_limits<float>::infinity();
         l[r] = 0.0f;
       }
       std::fill(acc.begin(), acc.begin() + (size_t)nr * hd, 0.0f);
@@ -197,37 +271,35 @@ void attention_forward_flash(float* out, float* lse, const float* q, const float
       for (int j0 = jlo; j0 < jhi; j0 += kTileK) {
         const int nc = std::min(kTileK, jhi - j0);
         load_transposed(kt.data(), k, s, b, g, j0, nc);
+        tile_scores(S.data(), qs.data(), hd, kt.data(), nr, hd);
         for (int r = 0; r < nr; r++) {
+          float* srow = S.data() + (size_t)r * kTileK;
           const int p = off + i0 + r, lo = key_lo(doc_start, s, b, i0 + r);
-          if (j0 > p || j0 + nc <= lo) continue;  // tile fully masked for this row
-          score_row(srow, qs.data() + (size_t)r * hd, kt.data(), hd);
+          visible[r] = !(j0 > p || j0 + nc <= lo);
+          if (!visible[r]) {
+            std::fill(srow, srow + kTileK, 0.0f);
+            continue;
+          }
+          mask_row(srow, j0, nc, p, lo);
+          v16f x[4];
+          for (int c = 0; c < 4; c++) x[c] = vload(srow + c * kVec);
           float mx = m[r];
-          for (int c = 0; c < kTileK; c++) {
-            const int j = j0 + c;
-            if (c >= nc || j > p || j < lo) srow[c] = kNegInf;
-            mx = std::max(mx, srow[c]);
+          for (int c = 0; c < 4; c++) mx = std::max(mx, hmax(x[c]));
+          const float alpha = std::exp(m[r] - mx);  // first visible tile: exp(-inf) = 0
+          v16f sum = {};
+          for (int c = 0; c < 4; c++) {
+            x[c] = vexp(x[c] - mx);
+            sum += x[c];
+            vstore(srow + c * kVec, x[c]);
           }
-          const float alpha = std::exp(m[r] - mx);  // m = -inf on the first visible tile: 0
-          float sum = 0.0f;
-          for (int c = 0; c < kTileK; c++) {
-            srow[c] = std::exp(srow[c] - mx);
-            sum += srow[c];
-          }
-          l[r] = l[r] * alpha + sum;
+          l[r] = l[r] * alpha + hsum(sum);
           m[r] = mx;
-          float* a = acc.data() + (size_t)r * hd;
           if (alpha != 1.0f) {
-#pragma omp simd
+            float* a = acc.data() + (size_t)r * hd;
             for (int d = 0; d < hd; d++) a[d] *= alpha;
           }
-          for (int c = 0; c < nc; c++) {
-            const float pc = srow[c];
-            if (pc == 0.0f) continue;
-            const float* vj = kvrow(v, s, b, j0 + c, g);
-#pragma omp simd
-            for (int d = 0; d < hd; d++) a[d] += pc * vj[d];
-          }
         }
+        accumulate_rows(acc.data(), hd, S.data(), kTileK, 1, kvrow(v, s, b, j0, g), s.kv_stride, nr, nc, hd);
       }
       for (int r = 0; r < nr; r++) {
         float* o = out + ((int64_t)b * s.Tq + i0 + r) * s.o_stride + (int64_t)h * hd;
@@ -251,72 +323,70 @@ void attention_backward_flash(float* dq, float* dk, float* dv, const float* dout
 #pragma omp parallel
   {
     std::vector<float> kt((size_t)hd * kTileK), vt((size_t)hd * kTileK);
-    std::vector<float> qs((size_t)kTileQ * hd), dqs((size_t)kTileQ * hd), dos((size_t)kTileQ * hd);
-    std::vector<float> D(kTileQ), L(kTileQ);
-    alignas(64) float prow[kTileK];
-    alignas(64) float dprow[kTileK];
+    std::vector<float> qs((size_t)kTileQ * hd, 0.0f), dqs((size_t)kTileQ * hd), dos((size_t)kTileQ * hd, 0.0f);
+    std::vector<float> P((size_t)kTileQ * kTileK), dS((size_t)kTileQ * kTileK);
+    float D[kTileQ], L[kTileQ];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < ntasks; task++) {
       const int h = (int)(task % s.Hq), b = (int)(task / s.Hq), g = h / group;
       float* dkb = dkh.data() + ((size_t)b * s.Hq + h) * s.Tk * hd;
       float* dvb = dvh.data() + ((size_t)b * s.Hq + h) * s.Tk * hd;
       for (int i0 = 0; i0 < s.Tq; i0 += kTileQ) {
-        const int i1 = std::min(i0 + kTileQ, s.Tq), nr = i1 - i0;
-        for (int r = 0; r < nr; r++) {
+        const int i1 = std::min(i0 + kTileQ, s.Tq), nr = i1 - i0, nr4 = (nr + 3) / 4 * 4;
+        for (int r = 0; r < nr4; r++) {
+          float* qr = qs.data() + (size_t)r * hd;
+          float* dr = dos.data() + (size_t)r * hd;
+          if (r >= nr) {
+            std::fill(qr, qr + hd, 0.0f);
+            std::fill(dr, dr + hd, 0.0f);
+            continue;
+          }
           const int64_t row = (int64_t)b * s.Tq + i0 + r;
           const float* qi = qrow(q, s, b, i0 + r, h);
           const float* doi = dout + row * s.o_stride + (int64_t)h * hd;
           const float* oi = out + row * s.o_stride + (int64_t)h * hd;
           float dsum = 0.0f;
           for (int d = 0; d < hd; d++) {
-            qs[(size_t)r * hd + d] = qi[d] * scale;
-            dos[(size_t)r * hd + d] = doi[d];
-            dqs[(size_t)r * hd + d] = 0.0f;
+            qr[d] = qi[d] * scale;
+            dr[d] = doi[d];
             dsum += doi[d] * oi[d];
           }
           D[r] = dsum;
           L[r] = lse[((int64_t)b * s.Hq + h) * s.Tq + i0 + r];
         }
+        std::fill(dqs.begin(), dqs.begin() + (size_t)nr * hd, 0.0f);
         int jlo, jhi;
         tile_key_range(doc_start, s, b, i0, i1, &jlo, &jhi);
         for (int j0 = jlo; j0 < jhi; j0 += kTileK) {
           const int nc = std::min(kTileK, jhi - j0);
           load_transposed(kt.data(), k, s, b, g, j0, nc);
           load_transposed(vt.data(), v, s, b, g, j0, nc);
+          tile_scores(P.data(), qs.data(), hd, kt.data(), nr, hd);
+          tile_scores(dS.data(), dos.data(), hd, vt.data(), nr, hd);  // dP = dO . V
           for (int r = 0; r < nr; r++) {
+            float* prow = P.data() + (size_t)r * kTileK;
+            float* dsrow = dS.data() + (size_t)r * kTileK;
             const int p = off + i0 + r, lo = key_lo(doc_start, s, b, i0 + r);
-            if (j0 > p || j0 + nc <= lo) continue;
-            score_row(prow, qs.data() + (size_t)r * hd, kt.data(), hd);
-            score_row(dprow, dos.data() + (size_t)r * hd, vt.data(), hd);  // dP = dO . V
-            for (int c = 0; c < kTileK; c++) {
-              const int j = j0 + c;
-              const bool masked = c >= nc || j > p || j < lo;
-              const float pc = masked ? 0.0f : std::exp(prow[c] - L[r]);
-              prow[c] = pc;
-              dprow[c] = pc * (dprow[c] - D[r]) * scale;  // dS, then d(q.k) = scale * dS
+            if (j0 > p || j0 + nc <= lo) {
+              std::fill(prow, prow + kTileK, 0.0f);
+              std::fill(dsrow, dsrow + kTileK, 0.0f);
+              continue;
             }
-            float* dqr = dqs.data() + (size_t)r * hd;
-            const float* qr = qs.data() + (size_t)r * hd;  // = scale * q
-            const float* dor = dos.data() + (size_t)r * hd;
-            for (int c = 0; c < nc; c++) {
-              const float ds = dprow[c], pc = prow[c];
-              if (pc == 0.0f) continue;
-              const float* kj = kvrow(k, s, b, j0 + c, g);
-              float* dkj = dkb + (size_t)(j0 + c) * hd;
-              float* dvj = dvb + (size_t)(j0 + c) * hd;
-              const float ds_unscaled = ds / scale;  // dk += dS*scale*q = ds_unscaled*(scale*q)
-#pragma omp simd
-              for (int d = 0; d < hd; d++) {
-                dqr[d] += ds * kj[d];
-                dkj[d] += ds_unscaled * qr[d];
-                dvj[d] += pc * dor[d];
-              }
+            mask_row(prow, j0, nc, p, lo);
+            for (int c = 0; c < 4; c++) {
+              const v16f pc = vexp(vload(prow + c * kVec) - L[r]);
+              vstore(prow + c * kVec, pc);
+              vstore(dsrow + c * kVec, pc * (vload(dsrow + c * kVec) - D[r]));  // dS = P (dP - D)
             }
           }
+          // dQ += dS . K (scaled at the end); dK += dS^T . (scale q); dV += P^T . dO
+          accumulate_rows(dqs.data(), hd, dS.data(), kTileK, 1, kvrow(k, s, b, j0, g), s.kv_stride, nr, nc, hd);
+          accumulate_rows(dkb + (size_t)j0 * hd, hd, dS.data(), 1, kTileK, qs.data(), hd, nc, nr, hd);
+          accumulate_rows(dvb + (size_t)j0 * hd, hd, P.data(), 1, kTileK, dos.data(), hd, nc, nr, hd);
         }
         for (int r = 0; r < nr; r++) {
           float* dqi = dq + ((int64_t)b * s.Tq + i0 + r) * s.q_stride + (int64_t)h * hd;
-          for (int d = 0; d < hd; d++) dqi[d] += dqs[(size_t)r * hd + d];
+          for (int d = 0; d < hd; d++) dqi[d] += scale * dqs[(size_t)r * hd + d];
         }
       }
     }
