@@ -3,7 +3,7 @@
 //   tokens_per_s, gflops (model FLOPs: 6 x matmul params x tokens + causal attention,
 //   recomputation not counted), peak_rss_mb, activation_mb.
 // Usage: bench_train --hidden 512 --layers 8 --seq 4096 [--heads 8 --kv-heads 8 --vocab 32000
-//                    --batch 1 --steps 3 --threads 2 --checkpoint 1]
+//                    --batch 1 --steps 3 --threads 2 --checkpoint 1 --warmup 1]
 #include <sys/resource.h>
 
 #include <chrono>
@@ -21,7 +21,7 @@ using namespace longctx::model;
 
 int main(int argc, char** argv) {
   int hidden = 512, layers = 8, seq = 4096, heads = 8, kv_heads = 0, vocab = 32000, batch = 1;
-  int steps = 3, threads = 2, checkpoint = 1, inter = 0;
+  int steps = 3, threads = 2, checkpoint = 1, inter = 0, warmup = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const int v = std::atoi(argv[i + 1]);
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads") threads = v;
     else if (k == "--checkpoint") checkpoint = v;
     else if (k == "--intermediate") inter = v;
+    else if (k == "--warmup") warmup = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -63,8 +64,11 @@ int main(int argc, char** argv) {
   opt.checkpoint_layers = checkpoint != 0;
   using clock = std::chrono::steady_clock;
   // one warm-up step (allocations, page faults), then timed steps
-  m->zero_grads();
-  double loss = m->forward_backward(b, opt);
+  double loss = 0;
+  if (warmup) {
+    m->zero_grads();
+    loss = m->forward_backward(b, opt);
+  }
   double best = 1e30, total = 0;
   for (int s = 0; s < steps; s++) {
     auto t0 = clock::now();

@@ -102,9 +102,9 @@ def torch_step(cfg):
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
 
 
-def run_longctx(build, cfg):
+def run_longctx(build, cfg, warmup=1):
     exe = os.path.join(build, "bench", "model", "bench_train")
-    args = [exe, "--hidden", cfg["hidden"], "--layers", cfg["layers"], "--heads", cfg["heads"],
+    args = [exe, "--warmup", warmup, "--hidden", cfg["hidden"], "--layers", cfg["layers"], "--heads", cfg["heads"],
             "--seq", cfg["seq"], "--vocab", cfg["vocab"], "--batch", cfg["batch"],
             "--steps", cfg["steps"], "--threads", cfg["threads"], "--checkpoint", cfg["checkpoint"]]
     out = subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True).stdout
@@ -137,7 +137,7 @@ def main():
         print(f"{'seq':>6} {'longctx RSS MB':>15} {'activations MB':>15} {'MB per 1K tok':>14} {'step s':>8}")
         for T in [1024, 2048, 4096, 8192, 16384, 32768]:
             cfg = dict(base, hidden=256, layers=2, heads=4, seq=T, steps=1)
-            r = run_longctx(a.build, cfg)
+            r = run_longctx(a.build, cfg, warmup=0)
             print(f"{T:>6} {r['peak_rss_mb']:>15.1f} {r['activation_mb']:>15.1f} "
                   f"{r['activation_mb'] / (T / 1024):>14.1f} {r['step_s']:>8.2f}", flush=True)
         return

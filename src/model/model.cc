@@ -245,9 +245,13 @@ double LlamaModel::forward_backward(const Batch& batch, const StepOptions& opt) 
   const int64_t s1n = N * std::max(2 * d.I, d.QKV), s2n = N * std::max({d.I, d.Q, d.C});
   const int64_t total = (int64_t)(d.L + 1) * NC + n_act_sets * per_layer + NC + N + NC + NC +
                         s1n + s2n + (int64_t)chunk * d.V + N;
-  std::vector<float> arena(total);
+  if ((int64_t)arena_.size() < total) {
+    arena_.clear();
+    arena_.shrink_to_fit();
+    arena_.resize(total);
+  }
   last_act_bytes_ = total * (int64_t)sizeof(float);
-  float* p = arena.data();
+  float* p = arena_.data();
   std::vector<float*> x(d.L + 1);
   for (int l = 0; l <= d.L; l++) x[l] = p, p += NC;
   std::vector<LayerActs> acts;

@@ -75,7 +75,7 @@ class LlamaModel {
   // logits (B*T, V) of the given tokens (for `model forward`, tests; O(T*V) memory).
   void forward_logits(const int32_t* inputs, int B, int T, float* logits);
 
-  // Bytes of activation buffers the last call allocated (benchmarks, memory planning).
+  // Bytes of activation buffers the last call needed (benchmarks, memory planning).
   int64_t last_activation_bytes() const { return last_act_bytes_; }
 
  private:
@@ -83,6 +83,7 @@ class LlamaModel {
   ParamLayout layout_;
   std::vector<float> params_;
   std::vector<float> grads_;
+  std::vector<float> arena_;  // activation arena, kept between steps (no re-faulting pages)
   int64_t last_act_bytes_ = 0;
 };
 

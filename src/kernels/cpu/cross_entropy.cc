@@ -1,6 +1,7 @@
 #include "kernels/cpu/cross_entropy.h"
 
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/vec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,14 +12,25 @@ namespace longctx::cpu {
 namespace {
 // In place: logits row -> (softmax - onehot) * grad_scale when want_grad; returns the loss.
 float softmax_xent_row(float* row, int V, int32_t target, float grad_scale, bool want_grad) {
+  const int V16 = V / kVec * kVec;
   float mx = row[0];
-  for (int i = 1; i < V; i++) mx = std::max(mx, row[i]);
+  {
+    v16f m = vsplat(row[0]);
+    for (int i = 0; i < V16; i += kVec) {
+      const v16f x = vload(row + i);
+      m = x > m ? x : m;
+    }
+    mx = hmax(m);
+    for (int i = V16; i < V; i++) mx = std::max(mx, row[i]);
+  }
   double sum = 0.0;
-  for (int i = 0; i < V; i++) sum += std::exp(row[i] - mx);
+  for (int i = 0; i < V16; i += kVec) sum += hsum(vexp(vload(row + i) - mx));
+  for (int i = V16; i < V; i++) sum += std::exp(row[i] - mx);
   const float logz = mx + (float)std::log(sum);
   const float loss = logz - row[target];
   if (want_grad) {
-    for (int i = 0; i < V; i++) row[i] = std::exp(row[i] - logz) * grad_scale;
+    for (int i = 0; i < V16; i += kVec) vstore(row + i, vexp(vload(row + i) - logz) * grad_scale);
+    for (int i = V16; i < V; i++) row[i] = std::exp(row[i] - logz) * grad_scale;
     row[target] -= grad_scale;
   }
   return loss;
