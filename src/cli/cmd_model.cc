@@ -163,7 +163,7 @@ void run_generate(const GenOpts& o) {
   so.max_new_tokens = o.max_new, so.prefill_chunk = o.prefill_chunk;
   if (!o.ignore_eos && m.config().eos_token_id >= 0) so.stop_ids.push_back(m.config().eos_token_id);
   std::vector<uint32_t> generated;
-  std::string printed;
+  StopStringFilter filter(o.stop);
   const bool text = tok && !o.print_ids;
   auto on_token = [&](int32_t t) {
     generated.push_back((uint32_t)t);
@@ -174,35 +174,19 @@ void run_generate(const GenOpts& o) {
     }
     auto s = tok->decode(generated);
     if (!s.is_ok()) return true;
-    std::string full = *s;
-    for (const std::string& st : o.stop) {
-      const size_t at = full.find(st);
-      if (at != std::string::npos) {
-        if (at > printed.size()) std::printf("%s", full.substr(printed.size(), at - printed.size()).c_str());
-        printed = full.substr(0, at);
-        std::fflush(stdout);
-        return false;
-      }
-    }
-    // print only text that can no longer be the start of a stop string
-    size_t safe = full.size();
-    for (const std::string& st : o.stop)
-      for (size_t k = std::min(st.size() - 1, full.size()); k > 0; k--)
-        if (full.compare(full.size() - k, k, st, 0, k) == 0) {
-          safe = std::min(safe, full.size() - k);
-          break;
-        }
-    if (safe > printed.size() && full.compare(0, printed.size(), printed) == 0) {
-      std::printf("%s", full.substr(printed.size(), safe - printed.size()).c_str());
-      printed = full.substr(0, safe);
-      std::fflush(stdout);
-    }
-    return true;
+    bool stop = false;
+    std::printf("%s", filter.update(*s, &stop).c_str());
+    std::fflush(stdout);
+    return !stop;
   };
   GenerateResult r = cli_value(generate(m, prompt, so, on_token));
-  if (text && !r.stopped) {
+  if (text) {
+    bool stop = false;
     auto s = tok->decode(generated);
-    if (s.is_ok() && s->size() > printed.size()) std::printf("%s", s->substr(printed.size()).c_str());
+    if (s.is_ok()) {
+      const std::string more = filter.update(*s, &stop);
+      std::printf("%s%s", more.c_str(), stop ? "" : filter.flush(*s).c_str());
+    }
   }
   std::printf("\n");
   std::fprintf(stderr, "prompt %zu tokens in %.2fs (%.1f tok/s), generated %zu tokens in %.2fs (%.1f tok/s)\n",

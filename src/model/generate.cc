@@ -161,4 +161,39 @@ Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>&
   return r;
 }
 
+std::string StopStringFilter::update(const std::string& full, bool* stop) {
+  *stop = false;
+  // Decoding can change earlier text (e.g. a partial UTF-8 sequence completed): only append
+  // while the shown text is still a prefix.
+  if (full.compare(0, shown_.size(), shown_) != 0) return "";
+  size_t end = full.size();
+  for (const std::string& st : stops_) {
+    if (st.empty()) continue;
+    const size_t at = full.find(st, shown_.size() >= st.size() ? shown_.size() - st.size() + 1 : 0);
+    if (at != std::string::npos && at < end) {
+      end = at;
+      *stop = true;
+    }
+  }
+  if (!*stop) {
+    for (const std::string& st : stops_)
+      for (size_t k = std::min(st.size() - 1, full.size()); k > 0; k--)
+        if (full.compare(full.size() - k, k, st, 0, k) == 0) {
+          end = std::min(end, full.size() - k);
+          break;
+        }
+  }
+  if (end <= shown_.size()) return "";
+  std::string out = full.substr(shown_.size(), end - shown_.size());
+  shown_ = full.substr(0, end);
+  return out;
+}
+
+std::string StopStringFilter::flush(const std::string& full) {
+  if (full.compare(0, shown_.size(), shown_) != 0 || full.size() <= shown_.size()) return "";
+  std::string out = full.substr(shown_.size());
+  shown_ = full;
+  return out;
+}
+
 }  // namespace longctx::model

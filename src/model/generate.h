@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -54,5 +55,20 @@ struct GenerateResult {
 Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>& prompt,
                                 const SamplingOptions& opt,
                                 const std::function<bool(int32_t)>& on_token = nullptr);
+
+// Streams generated text with stop strings: given the decoding of all tokens so far, returns the
+// part that is safe to show (never the start of a possible stop string) and reports a stop when
+// one appears (the stop string itself is not shown).
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+  std::string update(const std::string& full, bool* stop);
+  // After the last token: everything not yet shown.
+  std::string flush(const std::string& full);
+
+ private:
+  std::vector<std::string> stops_;
+  std::string shown_;
+};
 
 }  // namespace longctx::model

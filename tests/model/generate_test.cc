@@ -113,3 +113,24 @@ TEST(Sampling, SeededGenerationIsReproducible) {
   auto d = generate(*m, {1, 2, 3}, opt);
   EXPECT_NE(a->tokens, d->tokens);
 }
+
+TEST(StopStrings, HoldBackPossibleStartsAndStopBeforeTheString) {
+  StopStringFilter f({"END", "\n\n"});
+  bool stop = false;
+  EXPECT_EQ(f.update("Hello", &stop), "Hello");
+  EXPECT_FALSE(stop);
+  EXPECT_EQ(f.update("Hello E", &stop), " ");  // "E" may start "END"
+  EXPECT_EQ(f.update("Hello EN", &stop), "");
+  EXPECT_EQ(f.update("Hello ENX", &stop), "ENX");
+  EXPECT_EQ(f.update("Hello ENX\n", &stop), "");  // may start "\n\n"
+  EXPECT_FALSE(stop);
+  EXPECT_EQ(f.update("Hello ENX\n\nmore", &stop), "");
+  EXPECT_TRUE(stop);
+  StopStringFilter g({"END"});
+  EXPECT_EQ(g.update("abEN", &stop), "ab");
+  EXPECT_EQ(g.update("abENDzz", &stop), "");
+  EXPECT_TRUE(stop);
+  StopStringFilter h({"END"});
+  EXPECT_EQ(h.update("xyzE", &stop), "xyz");
+  EXPECT_EQ(h.flush("xyzE"), "E");  // generation ended: show the held-back tail
+}
