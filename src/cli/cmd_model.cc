@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <sentencepiece_processor.h>
 
 #include "core/file_io.h"
 #include "core/units.h"
@@ -69,6 +70,25 @@ std::string human_count(int64_t n) {
   if (n >= 1000000) return fmt::format("{:.2f}M", n / 1e6);
   if (n >= 1000) return fmt::format("{:.1f}K", n / 1e3);
   return std::to_string(n);
+}
+
+// Vocabulary for GGUF's tokenizer.ggml.* from a SentencePiece model (pieces, scores, types).
+Result<GgufVocab> gguf_vocab_from_sentencepiece(const std::string& path) {
+  sentencepiece::SentencePieceProcessor sp;
+  const auto st = sp.Load(path);
+  if (!st.ok()) return make_error(ErrorCode::kIo, "loading tokenizer '{}': {}", path, st.ToString());
+  GgufVocab v;
+  for (int i = 0; i < sp.GetPieceSize(); i++) {
+    v.tokens.push_back(sp.IdToPiece(i));
+    v.scores.push_back(sp.GetScore(i));
+    v.types.push_back(sp.IsUnknown(i) ? kGgufUnknown
+                      : sp.IsControl(i) ? kGgufControl
+                      : sp.IsByte(i) ? kGgufByte
+                      : sp.IsUnused(i) ? kGgufUnused
+                                       : kGgufNormal);
+  }
+  v.bos = sp.bos_id(), v.eos = sp.eos_id(), v.unk = sp.unk_id();
+  return v;
 }
 
 struct InitOpts {
@@ -215,7 +235,8 @@ void register_model_commands(CLI::App& app) {
   info->callback([info_dir] { run_info(*info_dir); });
 
   struct GgufCli {
-    std::string dir, out, type = "f16", name = "longctx";
+    std::string dir, out, type = "f16", name = "longctx", tokenizer;
+    bool no_tokenizer = false;
   };
   auto go = std::make_shared<GgufCli>();
   CLI::App* gg = model->add_subcommand("export-gguf", "Write a GGUF file for llama.cpp / ollama");
@@ -223,6 +244,8 @@ void register_model_commands(CLI::App& app) {
   gg->add_option("--out", go->out, "Output .gguf file")->required();
   gg->add_option("--type", go->type, "f32 or f16 (norm weights stay f32)");
   gg->add_option("--name", go->name, "general.name");
+  gg->add_option("--tokenizer", go->tokenizer, "SentencePiece tokenizer.model (default: the model folder's, if any)");
+  gg->add_flag("--no-tokenizer", go->no_tokenizer, "Write weights only (llama.cpp cannot run such a file)");
   gg->callback([go] {
     LlamaModel m = cli_value(load_checkpoint(go->dir));
     GgufOptions opt;
@@ -230,8 +253,16 @@ void register_model_commands(CLI::App& app) {
     else if (go->type == "f16") opt.type = GgufType::kF16;
     else fail(make_error(ErrorCode::kInvalidArgument, "--type '{}': expected f32 or f16", go->type));
     opt.name = go->name;
+    GgufVocab vocab;
+    std::string tok_path = go->tokenizer.empty() ? go->dir + "/tokenizer.model" : go->tokenizer;
+    const bool with_tok = !go->no_tokenizer && (file_exists(tok_path) || !go->tokenizer.empty());
+    if (with_tok) {
+      vocab = cli_value(gguf_vocab_from_sentencepiece(tok_path));
+      opt.vocab = &vocab;
+    }
     CLI_CHECK(export_gguf(m, go->out, opt));
-    std::printf("wrote %s (%s)\n", go->out.c_str(), go->type.c_str());
+    std::printf("wrote %s (%s, %s)\n", go->out.c_str(), go->type.c_str(),
+                with_tok ? ("tokenizer " + tok_path).c_str() : "no tokenizer metadata");
   });
 
   auto fo = std::make_shared<ForwardOpts>();

@@ -19,7 +19,7 @@ void permute_rotate_half_to_interleaved(const float* w, float* out, int n_head, 
 
 namespace {
 
-enum GgufValueType : uint32_t { kU32 = 4, kF32 = 6, kString = 8 };
+enum GgufValueType : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kString = 8, kArray = 9 };
 
 class Buf {
  public:
@@ -36,6 +36,15 @@ class Buf {
   void kv_u32(const std::string& k, uint32_t v) { str(k), pod<uint32_t>(kU32), pod<uint32_t>(v); }
   void kv_f32(const std::string& k, float v) { str(k), pod<uint32_t>(kF32), pod<float>(v); }
   void kv_str(const std::string& k, const std::string& v) { str(k), pod<uint32_t>(kString), str(v); }
+  void kv_str_array(const std::string& k, const std::vector<std::string>& v) {
+    str(k), pod<uint32_t>(kArray), pod<uint32_t>(kString), pod<uint64_t>(v.size());
+    for (const std::string& x : v) str(x);
+  }
+  template <typename T>
+  void kv_array(const std::string& k, uint32_t elem_type, const std::vector<T>& v) {
+    str(k), pod<uint32_t>(kArray), pod<uint32_t>(elem_type), pod<uint64_t>(v.size());
+    for (const T& x : v) pod<T>(x);
+  }
   void pad(size_t align) {
     while (s_.size() % align) s_ += '\0';
   }
@@ -133,6 +142,30 @@ Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptio
     return make_error(ErrorCode::kUnsupported,
                       "GGUF export: llama.cpp has no dynamic NTK RoPE; set rope_theta instead "
                       "(or export without rope_scaling)");
+  }
+
+  if (const GgufVocab* gv = opt.vocab) {
+    if (gv->tokens.size() > (size_t)c.vocab_size || gv->scores.size() != gv->tokens.size() ||
+        gv->types.size() != gv->tokens.size())
+      return make_error(ErrorCode::kInvalidArgument,
+                        "GGUF export: tokenizer has {} pieces ({} scores, {} types) for a model vocab of {}",
+                        gv->tokens.size(), gv->scores.size(), gv->types.size(), c.vocab_size);
+    // pad to the model's vocab as llama.cpp's converter does
+    std::vector<std::string> tokens = gv->tokens;
+    std::vector<float> scores = gv->scores;
+    std::vector<int32_t> types = gv->types;
+    for (size_t i = tokens.size(); i < (size_t)c.vocab_size; i++) {
+      tokens.push_back("[PAD" + std::to_string(i) + "]");
+      scores.push_back(-1000.0f);
+      types.push_back(kGgufUnused);
+    }
+    count([&] { kv.kv_str("tokenizer.ggml.model", gv->model); });
+    count([&] { kv.kv_str_array("tokenizer.ggml.tokens", tokens); });
+    count([&] { kv.kv_array<float>("tokenizer.ggml.scores", kF32, scores); });
+    count([&] { kv.kv_array<int32_t>("tokenizer.ggml.token_type", kI32, types); });
+    if (gv->bos >= 0) count([&] { kv.kv_u32("tokenizer.ggml.bos_token_id", (uint32_t)gv->bos); });
+    if (gv->eos >= 0) count([&] { kv.kv_u32("tokenizer.ggml.eos_token_id", (uint32_t)gv->eos); });
+    if (gv->unk >= 0) count([&] { kv.kv_u32("tokenizer.ggml.unknown_token_id", (uint32_t)gv->unk); });
   }
 
   Buf out;

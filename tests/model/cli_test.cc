@@ -126,4 +126,21 @@ TEST(Cli, GenerateFromTextPromptWithTokenizer) {
   ASSERT_NO_THROW(run_cli({"generate", "--model", dir + "/m", "--tokenizer", dir + "/tokenizer.model",
                            "--prompt", "the lazy fox", "--max-new-tokens", "10"}));
   EXPECT_EQ(::testing::internal::GetCapturedStdout(), *want_text + "\n");
+  // GGUF export carries the tokenizer: all 300 pieces, in id order
+  ASSERT_NO_THROW(run_cli({"model", "export-gguf", dir + "/m", "--tokenizer", dir + "/tokenizer.model",
+                           "--out", dir + "/m.gguf"}));
+  auto gguf = read_file(dir + "/m.gguf");
+  ASSERT_TRUE(gguf.is_ok());
+  const size_t at = gguf->find("tokenizer.ggml.tokens");
+  ASSERT_NE(at, std::string::npos);
+  uint32_t type, elem;
+  uint64_t n;
+  std::memcpy(&type, gguf->data() + at + 21, 4);
+  std::memcpy(&elem, gguf->data() + at + 25, 4);
+  std::memcpy(&n, gguf->data() + at + 29, 8);
+  EXPECT_EQ(type, 9u);
+  EXPECT_EQ(elem, 8u);
+  EXPECT_EQ(n, 300u);
+  const std::string piece = (*tok)->id_to_piece(5);
+  EXPECT_NE(gguf->find(piece), std::string::npos);
 }

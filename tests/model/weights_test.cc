@@ -344,3 +344,65 @@ TEST(Gguf, HeaderBytesBuiltByHandAndPermutedQ) {
   const Info& last = infos["output_norm.weight"];
   EXPECT_EQ(file->size(), data_start + (last.off + 8 * 4 + 31) / 32 * 32);
 }
+
+TEST(Gguf, TokenizerMetadataArraysPaddedToTheModelVocab) {
+  LlamaConfig c = small_config(false);  // vocab 10
+  auto m = LlamaModel::create(c);
+  GgufVocab v;
+  v.tokens = {"<unk>", "<s>", "</s>", "<0x41>", "\xe2\x96\x81" "a"};
+  v.scores = {0.0f, 0.0f, 0.0f, 0.0f, -1.5f};
+  v.types = {kGgufUnknown, kGgufControl, kGgufControl, kGgufByte, kGgufNormal};
+  v.bos = 1, v.eos = 2, v.unk = 0;
+  GgufOptions opt;
+  opt.vocab = &v;
+  const std::string dir = tmp_dir("gguf_vocab");
+  ASSERT_TRUE(export_gguf(*m, dir + "/v.gguf", opt).is_ok());
+  auto file = read_file(dir + "/v.gguf");
+  ASSERT_TRUE(file.is_ok());
+  Reader r{*file};
+  r.p = 16;
+  const uint64_t nkv = r.pod<uint64_t>();
+  EXPECT_EQ(nkv, 14u + 7u);
+  std::map<std::string, std::vector<std::string>> str_arrays;
+  std::map<std::string, std::string> raw_arrays;  // element bytes of numeric arrays
+  std::map<std::string, uint32_t> u32s;
+  std::map<std::string, std::string> strs;
+  for (uint64_t i = 0; i < nkv; i++) {
+    const std::string k = r.str();
+    const uint32_t type = r.pod<uint32_t>();
+    if (type == 8) strs[k] = r.str();
+    else if (type == 4) u32s[k] = r.pod<uint32_t>();
+    else if (type == 6) r.pod<float>();
+    else if (type == 9) {
+      const uint32_t et = r.pod<uint32_t>();
+      const uint64_t n = r.pod<uint64_t>();
+      if (et == 8) {
+        for (uint64_t e = 0; e < n; e++) str_arrays[k].push_back(r.str());
+      } else {
+        ASSERT_TRUE(et == 5 || et == 6) << k;
+        raw_arrays[k] = file->substr(r.p, n * 4);
+        r.p += n * 4;
+      }
+    } else FAIL() << "type " << type;
+  }
+  EXPECT_EQ(strs["tokenizer.ggml.model"], "llama");
+  const auto& toks = str_arrays["tokenizer.ggml.tokens"];
+  ASSERT_EQ(toks.size(), 10u);
+  EXPECT_EQ(toks[4], "\xe2\x96\x81" "a");
+  EXPECT_EQ(toks[5], "[PAD5]");
+  EXPECT_EQ(toks[9], "[PAD9]");
+  // scores: f32 little-endian; -1.5 = 0xBFC00000, padding -1000 = 0xC47A0000
+  EXPECT_EQ(raw_arrays["tokenizer.ggml.scores"].substr(16, 4), bytes({0x00, 0x00, 0xC0, 0xBF}));
+  EXPECT_EQ(raw_arrays["tokenizer.ggml.scores"].substr(20, 4), bytes({0x00, 0x00, 0x7A, 0xC4}));
+  // token types: i32 2, 3, 3, 6, 1, then 5 (unused) for padding
+  EXPECT_EQ(raw_arrays["tokenizer.ggml.token_type"].substr(0, 24),
+            bytes({2, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 6, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0}));
+  EXPECT_EQ(u32s["tokenizer.ggml.bos_token_id"], 1u);
+  EXPECT_EQ(u32s["tokenizer.ggml.eos_token_id"], 2u);
+  EXPECT_EQ(u32s["tokenizer.ggml.unknown_token_id"], 0u);
+  // more pieces than the model has rows: rejected
+  v.tokens.resize(11, "x"), v.scores.resize(11), v.types.resize(11, kGgufNormal);
+  auto st = export_gguf(*m, dir + "/w.gguf", opt);
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("11 pieces"), std::string::npos) << st.message();
+}
