@@ -406,3 +406,41 @@ TEST(Gguf, TokenizerMetadataArraysPaddedToTheModelVocab) {
   EXPECT_FALSE(st.is_ok());
   EXPECT_NE(st.message().find("11 pieces"), std::string::npos) << st.message();
 }
+
+TEST(Gguf, Llama3RopeWritesFrequencyFactors) {
+  // head_dim 8, theta 1e4: wavelengths 2 pi x {1, 10, 100, 1000}; L0 = 16, low/high factor 1/4:
+  // 6.28 lies between 16/4 and 16/1 (blend), the rest are longer than 16 (divided by factor 4).
+  LlamaConfig c = small_config(true);
+  c.hidden_size = 16, c.num_attention_heads = 2, c.num_key_value_heads = 2;
+  c.rope_scaling.type = RopeType::kLlama3;
+  c.rope_scaling.factor = 4, c.rope_scaling.low_freq_factor = 1, c.rope_scaling.high_freq_factor = 4;
+  c.rope_scaling.original_max_position_embeddings = 16;
+  auto m = LlamaModel::create(c);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  const std::string dir = tmp_dir("gguf_llama3");
+  GgufOptions opt;
+  opt.type = GgufType::kF32;
+  ASSERT_TRUE(export_gguf(*m, dir + "/l3.gguf", opt).is_ok());
+  auto file = read_file(dir + "/l3.gguf");
+  ASSERT_TRUE(file.is_ok());
+  // rope_freqs.weight is the first tensor: its data starts the data section
+  const size_t name_at = file->find("rope_freqs.weight");
+  ASSERT_NE(name_at, std::string::npos);
+  Reader r{*file};
+  r.p = name_at + 17;
+  ASSERT_EQ(r.pod<uint32_t>(), 1u);
+  ASSERT_EQ(r.pod<uint64_t>(), 4u);
+  ASSERT_EQ(r.pod<uint32_t>(), 0u);
+  ASSERT_EQ(r.pod<uint64_t>(), 0u);  // offset 0
+  // data section: after all tensor infos, aligned to 32; find it from the end instead:
+  // file = data_start + sum(aligned sizes); rope_freqs is 16 bytes, padded to 32
+  const double smooth = (16.0 / (2 * 3.14159265358979323846) - 1.0) / (4.0 - 1.0);
+  const float want[4] = {(float)(1.0 / ((1 - smooth) / 4 + smooth)), 4.0f, 4.0f, 4.0f};
+  std::string want_bytes(reinterpret_cast<const char*>(want), 16);
+  const size_t at = file->find(want_bytes.substr(4));  // the three 4.0f follow the blend factor
+  ASSERT_NE(at, std::string::npos);
+  float got0;
+  std::memcpy(&got0, file->data() + at - 4, 4);
+  EXPECT_NEAR(got0, want[0], 1e-5);
+  EXPECT_EQ((at - 4) % 32, 0u);  // tensor data is aligned
+}
