@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_util.h"
+#include "cli/cmd_model.h"
 #include "longctx/version.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   longctx::cli::register_tokenize_commands(app);
   longctx::cli::register_stats_commands(app);
   longctx::cli::register_mix_commands(app);
+  longctx::cli::register_model_commands(app);
   try {
     CLI11_PARSE(app, argc, argv);
   } catch (const std::exception& e) {  // a library bug must still end with a message, not an abort

@@ -1,0 +1,20 @@
+// Rotary position embedding in Hugging Face's "rotate half" layout (formats.md: pairs are i and
+// i + hd/2). For token t and pair i < hd/2:
+//   y[i]        = x[i] cos[t,i] - x[i+hd/2] sin[t,i]
+//   y[i+hd/2]   = x[i+hd/2] cos[t,i] + x[i] sin[t,i]
+// The tables cos/sin (T, hd/2) carry the scaling variant (src/model/rope.h builds them, including
+// YaRN's attention factor), so this kernel is the same for every variant.
+// x holds B*T token rows of `row_stride` floats; head h of token (b,t) starts at
+// x + (b*T+t)*row_stride + h*hd. Rotation is done in place.
+#pragma once
+#include <cstdint>
+
+namespace longctx::cpu {
+
+void rope_forward(float* x, int64_t row_stride, const float* cos, const float* sin, int B, int T,
+                  int H, int hd);
+// The transpose of the rotation, applied in place to the gradient dx (RoPE is linear in x).
+void rope_backward(float* dx, int64_t row_stride, const float* cos, const float* sin, int B, int T,
+                   int H, int hd);
+
+}  // namespace longctx::cpu

@@ -1,0 +1,74 @@
+// Inference with a KV cache (issue 4 item 5): chunked prefill, then one token per step; greedy,
+// temperature and top-p sampling. Logits of every step equal a full recomputation of the
+// sequence (tests/model/generate_test.cc).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace longctx::model {
+
+// Holds keys/values (after RoPE) of every layer for up to max_tokens positions of one sequence.
+class InferenceSession {
+ public:
+  InferenceSession(const LlamaModel& m, int max_tokens);
+  // Runs tokens ids[0..n) at positions pos() .. pos()+n-1 in chunks of at most prefill_chunk
+  // and appends them to the cache. logits (V) receives the last token's logits (may be null).
+  Status feed(const int32_t* ids, int n, float* logits, int prefill_chunk = 512);
+  int pos() const { return pos_; }
+  int capacity() const { return max_tokens_; }
+  void reset() { pos_ = 0; }
+
+ private:
+  void forward_chunk(const int32_t* ids, int n, float* logits);
+  const LlamaModel* m_;
+  int max_tokens_;
+  int pos_ = 0;
+  std::vector<float> k_, v_;  // (L, max_tokens, kv_dim) each
+  std::vector<float> work_;
+};
+
+struct SamplingOptions {
+  float temperature = 0.0f;  // 0 = greedy (argmax)
+  float top_p = 1.0f;        // nucleus: smallest set of tokens with probability >= top_p
+  uint64_t seed = 0;
+  int max_new_tokens = 64;
+  std::vector<int32_t> stop_ids;  // e.g. eos; the stop token is not emitted
+  int prefill_chunk = 512;
+};
+
+// Picks a token from logits (V). u in [0,1) is the uniform draw used when temperature > 0.
+int32_t sample_token(const float* logits, int V, float temperature, float top_p, double u);
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;  // generated, without the prompt
+  bool stopped = false;         // hit a stop id or the callback asked to stop
+  double prefill_seconds = 0, decode_seconds = 0;
+};
+
+// on_token(token) is called for each new token; returning false stops generation (the CLI
+// implements stop strings this way).
+Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>& prompt,
+                                const SamplingOptions& opt,
+                                const std::function<bool(int32_t)>& on_token = nullptr);
+
+// Streams generated text with stop strings: given the decoding of all tokens so far, returns the
+// part that is safe to show (never the start of a possible stop string) and reports a stop when
+// one appears (the stop string itself is not shown).
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+  std::string update(const std::string& full, bool* stop);
+  // After the last token: everything not yet shown.
+  std::string flush(const std::string& full);
+
+ private:
+  std::vector<std::string> stops_;
+  std::string shown_;
+};
+
+}  // namespace longctx::model
