@@ -17,40 +17,47 @@
 namespace longctx {
 namespace {
 
+// A batch never spans files: it is keyed by (file position, index within the file), so the
+// output order does not depend on how many reader threads there are.
 struct Batch {
-  uint64_t seq = 0;
+  uint32_t file_pos = 0;                      // position in the task's file list
+  uint64_t idx = 0;                           // batch index within that file
+  bool file_last = false;                     // the file's final batch (possibly without documents)
+  int reader = 0;                             // which reader's in-flight budget it counts against
   std::vector<Document> docs;
   std::vector<std::vector<uint32_t>> tokens;  // filled by a worker
-  BadRecordStats bad;                         // bad records met since the previous batch
+  BadRecordStats bad;                         // bad records met since the file's previous batch
   uint32_t end_file_pos = 0;                  // input position after this batch: task file list position
   uint64_t end_record = 0;                    //   and the last record consumed in that file (0: none)
   uint64_t raw_bytes_done = 0;                // compressed bytes read up to here (progress)
   uint64_t text_bytes = 0;                    // text held (memory bound)
-  Status error;                               // a worker's failure
-  bool last = false;
+  Status error;                               // a reader's or worker's failure
 };
 
-// Bounded, ordered hand-over between reader, workers and writer.
+// Bounded, ordered hand-over between readers, workers and the writer. Every reader has its own
+// in-flight budget (batches and text bytes): the writer only ever waits for the earliest
+// unfinished file, whose reader cannot be starved by readers of later files, so no deadlock.
 class Pipeline {
  public:
-  Pipeline(int max_inflight, uint64_t max_bytes) : max_inflight_(max_inflight), max_bytes_(max_bytes) {}
-  // Reader: blocks while too many batches or bytes are in flight (one batch always fits).
+  Pipeline(int readers, int max_inflight, uint64_t max_bytes)
+      : inflight_(readers, 0), bytes_(readers, 0), max_inflight_(max_inflight), max_bytes_(max_bytes) {}
   bool push(std::unique_ptr<Batch> b) {
     std::unique_lock<std::mutex> lk(mu_);
-    uint64_t bytes = b->text_bytes;
+    const int r = b->reader;
+    const uint64_t bytes = b->text_bytes;
     cv_space_.wait(lk, [&] {
-      return (inflight_ < max_inflight_ && (inflight_ == 0 || bytes_ + bytes <= max_bytes_)) || stop_;
+      return (inflight_[r] < max_inflight_ && (inflight_[r] == 0 || bytes_[r] + bytes <= max_bytes_)) || stop_;
     });
     if (stop_) return false;
-    ++inflight_;
-    bytes_ += bytes;
+    ++inflight_[r];
+    bytes_[r] += bytes;
     todo_.push_back(std::move(b));
     cv_todo_.notify_one();
     return true;
   }
   std::unique_ptr<Batch> take_work() {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_todo_.wait(lk, [&] { return !todo_.empty() || stop_ || reader_done_; });
+    cv_todo_.wait(lk, [&] { return !todo_.empty() || stop_; });
     if (todo_.empty()) return nullptr;
     auto b = std::move(todo_.front());
     todo_.pop_front();
@@ -58,25 +65,21 @@ class Pipeline {
   }
   void finish_work(std::unique_ptr<Batch> b) {
     std::lock_guard<std::mutex> lk(mu_);
-    uint64_t s = b->seq;
-    done_[s] = std::move(b);
+    auto key = std::make_pair(b->file_pos, b->idx);
+    done_[key] = std::move(b);
     cv_done_.notify_all();
   }
-  std::unique_ptr<Batch> take_next_done(uint64_t seq) {
+  std::unique_ptr<Batch> take_done(uint32_t file_pos, uint64_t idx) {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_done_.wait(lk, [&] { return done_.count(seq) || stop_; });
-    if (!done_.count(seq)) return nullptr;
-    auto b = std::move(done_[seq]);
-    done_.erase(seq);
-    --inflight_;
-    bytes_ -= b->text_bytes;
-    cv_space_.notify_one();
+    auto key = std::make_pair(file_pos, idx);
+    cv_done_.wait(lk, [&] { return done_.count(key) || stop_; });
+    if (!done_.count(key)) return nullptr;
+    auto b = std::move(done_[key]);
+    done_.erase(key);
+    --inflight_[b->reader];
+    bytes_[b->reader] -= b->text_bytes;
+    cv_space_.notify_all();
     return b;
-  }
-  void reader_done() {
-    std::lock_guard<std::mutex> lk(mu_);
-    reader_done_ = true;
-    cv_todo_.notify_all();
   }
   void stop() {
     std::lock_guard<std::mutex> lk(mu_);
@@ -90,10 +93,12 @@ class Pipeline {
   std::mutex mu_;
   std::condition_variable cv_space_, cv_todo_, cv_done_;
   std::deque<std::unique_ptr<Batch>> todo_;
-  std::map<uint64_t, std::unique_ptr<Batch>> done_;
-  int inflight_ = 0, max_inflight_;
-  uint64_t bytes_ = 0, max_bytes_;
-  bool stop_ = false, reader_done_ = false;
+  std::map<std::pair<uint32_t, uint64_t>, std::unique_ptr<Batch>> done_;
+  std::vector<int> inflight_;
+  std::vector<uint64_t> bytes_;
+  int max_inflight_;
+  uint64_t max_bytes_;
+  bool stop_ = false;
 };
 
 // Identifies a run's inputs and settings, so a checkpoint is only resumed by the same command.
@@ -212,73 +217,67 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
 
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int max_inflight = cfg.max_inflight > 0 ? cfg.max_inflight : 8 * threads + 2;
-  Pipeline pipe(max_inflight, cfg.max_inflight_bytes);
+  // Readers: one per ~4 tokenizer threads (zstd + JSON cost about a third of tokenizing with the
+  // fast encoder), never more than there are files left.
+  const uint32_t files_left = start_pos < mine.size() ? static_cast<uint32_t>(mine.size() - start_pos) : 0;
+  const int readers = static_cast<int>(std::max<uint32_t>(1, std::min<uint32_t>(files_left, std::max(1, threads / 4))));
+  Pipeline pipe(readers, std::max(2, max_inflight / readers), std::max<uint64_t>(cfg.batch_bytes, cfg.max_inflight_bytes / readers));
   uint64_t raw_total = 0;
   for (uint32_t i : mine) raw_total += files.sizes[i];
+  std::vector<uint64_t> raw_before(mine.size() + 1, 0);  // compressed bytes of the files before each position
+  for (size_t p = 0; p < mine.size(); ++p) raw_before[p + 1] = raw_before[p] + files.sizes[mine[p]];
 
-  // ---- reader: cuts the input into batches of ~batch_bytes of text ----
-  Status reader_status;
-  std::thread reader([&] {
-    uint64_t seq = 0, raw_done_files = 0;
-    for (uint32_t p = 0; p < start_pos && p < mine.size(); ++p) raw_done_files += files.sizes[mine[p]];
-    auto batch = std::make_unique<Batch>();
-    batch->end_file_pos = start_pos;
-    batch->end_record = start_record;
-    uint64_t batch_text = 0;
-    CorpusFileReader* current = nullptr;
-    auto flush = [&](bool last) -> bool {
-      batch->seq = seq++;
-      batch->last = last;
-      batch->text_bytes = batch_text;
-      auto next = std::make_unique<Batch>();
-      next->end_file_pos = batch->end_file_pos;
-      next->end_record = batch->end_record;
-      next->raw_bytes_done = batch->raw_bytes_done;
-      bool ok = pipe.push(std::move(batch));
-      batch = std::move(next);
-      batch_text = 0;
-      if (current) current->set_bad_record_sink(&batch->bad);
-      return ok;
-    };
-    for (uint32_t p = start_pos; p < mine.size() && reader_status.is_ok(); ++p) {
-      CorpusFileReader rd(cfg.corpus, files, mine[p], &batch->bad);
-      current = &rd;
-      if (p == start_pos && start_record > 0) {
-        reader_status = rd.skip_to_after(start_record);
-        if (!reader_status.is_ok()) break;
-      }
-      Document doc;
-      for (;;) {
-        auto got = rd.next(&doc);
-        if (!got.is_ok()) {
-          reader_status = got.status();
-          break;
+  // ---- readers: claim files in order, cut each into batches of ~batch_bytes of text ----
+  std::atomic<uint32_t> next_file{start_pos};
+  std::vector<std::thread> reader_threads;
+  for (int r = 0; r < readers; ++r) {
+    reader_threads.emplace_back([&, r] {
+      for (uint32_t p; (p = next_file.fetch_add(1)) < mine.size();) {
+        uint64_t idx = 0, batch_text = 0;
+        auto batch = std::make_unique<Batch>();
+        CorpusFileReader rd(cfg.corpus, files, mine[p], &batch->bad);
+        auto flush = [&](bool last) -> bool {
+          batch->file_pos = p;
+          batch->idx = idx++;
+          batch->file_last = last;
+          batch->reader = r;
+          batch->text_bytes = batch_text;
+          if (last) {
+            batch->end_file_pos = p + 1;
+            batch->end_record = 0;
+            batch->raw_bytes_done = raw_before[p + 1];
+          }
+          auto next = std::make_unique<Batch>();
+          bool ok = pipe.push(std::move(batch));
+          batch = std::move(next);
+          batch_text = 0;
+          rd.set_bad_record_sink(&batch->bad);
+          return ok;
+        };
+        Status st;
+        if (p == start_pos && start_record > 0) st = rd.skip_to_after(start_record);
+        Document doc;
+        while (st.is_ok()) {
+          auto got = rd.next(&doc);
+          if (!got.is_ok()) {
+            st = got.status();
+            break;
+          }
+          if (!*got) break;
+          batch_text += doc.text.size();
+          batch->end_file_pos = p;
+          batch->end_record = doc.record;
+          batch->raw_bytes_done = raw_before[p] + rd.raw_bytes_read();
+          batch->docs.push_back(std::move(doc));
+          doc = Document();
+          if (batch_text >= cfg.batch_bytes && !flush(false)) return;
         }
-        if (!*got) break;
-        batch_text += doc.text.size();
-        batch->end_file_pos = p;
-        batch->end_record = doc.record;
-        batch->raw_bytes_done = raw_done_files + rd.raw_bytes_read();
-        batch->docs.push_back(std::move(doc));
-        doc = Document();
-        if (batch_text >= cfg.batch_bytes && !flush(false)) {
-          current = nullptr;
-          pipe.reader_done();
-          return;
-        }
+        // The file's last batch carries a read error, if any, to the writer (which then stops).
+        batch->error = st;
+        if (!flush(true) || !st.is_ok()) return;
       }
-      current = nullptr;
-      if (!reader_status.is_ok()) break;
-      raw_done_files += files.sizes[mine[p]];
-      batch->end_file_pos = p + 1;
-      batch->end_record = 0;
-      batch->raw_bytes_done = raw_done_files;
-    }
-    // The last batch carries the reader's error, if any, to the writer (which then stops).
-    batch->error = reader_status;
-    flush(true);
-    pipe.reader_done();
-  });
+    });
+  }
 
   // ---- workers: tokenize whole batches ----
   std::vector<std::thread> workers;
@@ -311,9 +310,16 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
                          {"dropped", sum.dropped.to_json()}};
     return write_json_atomic(ckpt_path, ck);
   };
-  for (uint64_t seq = 0;; ++seq) {
-    auto b = pipe.take_next_done(seq);
+  for (uint32_t pos = start_pos, idx = 0; pos < mine.size();) {
+    auto b = pipe.take_done(pos, idx);
     if (!b) break;
+    const bool last_batch = b->file_last && pos + 1 == mine.size();
+    if (b->file_last) {
+      ++pos;
+      idx = 0;
+    } else {
+      ++idx;
+    }
     if (!b->error.is_ok()) {
       status = b->error;
       break;
@@ -334,7 +340,7 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
     if (!status.is_ok()) break;
     sum.documents = writer.num_docs();
     sum.tokens = writer.num_tokens();
-    if (since_ckpt >= cfg.checkpoint_bytes && !b->last) {
+    if (since_ckpt >= cfg.checkpoint_bytes && !last_batch) {
       status = write_checkpoint(*b);
       if (!status.is_ok()) break;
       since_ckpt = 0;
@@ -349,14 +355,12 @@ Result<TokenizeSummary> tokenize_corpus(const TokenizeConfig& cfg, const Tokeniz
       s.bytes_at_start = raw_at_start;
       s.tokens_at_start = resumed_tokens;
       s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      s.final = b->last;
+      s.final = last_batch;
       progress(s);
     }
-    if (b->last) break;
   }
-  if (!status.is_ok()) pipe.stop();
-  reader.join();
-  pipe.stop();
+  pipe.stop();  // done or failed: wake every reader and worker
+  for (auto& t : reader_threads) t.join();
   for (auto& w : workers) w.join();
   if (!status.is_ok()) return status;
 

@@ -1,9 +1,10 @@
 // `longctx tokenize`: corpus -> document store (issue 2 item 7).
-// A streaming pipeline: one reader thread (read + decompress + parse) cuts the corpus into
-// batches of about `batch_bytes` of text, worker threads tokenize batches, and the calling thread
-// writes them in input order. Batches are cut by text size alone, so the output is byte-identical
-// for any thread count; at most `max_inflight` batches exist at once, so memory is bounded
-// whatever the corpus size. Every `checkpoint_bytes` of text the partial files are fsynced and a
+// A streaming pipeline: reader threads (read + decompress + parse; one per ~4 tokenizer threads)
+// claim input files in order and cut each into batches of about `batch_bytes` of text, worker
+// threads tokenize batches, and the calling thread writes them in input order (file, batch).
+// Batches are cut by text size within a file alone, so the output is byte-identical for any
+// thread count; each reader has at most `max_inflight / readers` batches and bytes in flight, so
+// memory is bounded whatever the corpus size. Every `checkpoint_bytes` of text the partial files are fsynced and a
 // checkpoint (resume.json) records the input position: a killed run, started again with the same
 // arguments, truncates the partial files to the checkpoint and goes on, ending with the same bytes.
 #pragma once

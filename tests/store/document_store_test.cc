@@ -198,6 +198,26 @@ TEST_F(TokenizePipeline, ByteIdenticalAtOneAndTwoThreads) {
   EXPECT_EQ(read_all(a + "/manifest.json"), read_all(b + "/manifest.json"));
 }
 
+TEST_F(TokenizePipeline, ByteIdenticalWithSeveralReaderThreads) {
+  // 8 and 16 tokenizer threads run 2 and 4 reader threads over the 5 files.
+  std::string a = run("tok-r1", 1), b = run("tok-r8", 8), c = run("tok-r16", 16);
+  EXPECT_EQ(store_bytes(a), store_bytes(b));
+  EXPECT_EQ(store_bytes(a), store_bytes(c));
+  EXPECT_EQ(read_all(a + "/manifest.json"), read_all(c + "/manifest.json"));
+}
+
+TEST_F(TokenizePipeline, KilledRunWithSeveralReadersResumesToTheSameBytes) {
+  std::string whole = run("tok-whole-r", 1);
+  std::string out = scratch_dir("tok-killed-r");
+  std::string args = "tokenize " + corpus_ + " --tokenizer " + model_ + " --out " + out +
+                     " --threads 12 --batch-bytes 4096 --checkpoint-bytes 20000";
+  auto killed = testing::run_command("LONGCTX_TEST_KILL_AFTER_DOCS=130 " + std::string(LONGCTX_BINARY) + " -q " + args);
+  ASSERT_EQ(killed.exit_code, 137) << killed.output;
+  auto resumed = run_longctx(args);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(store_bytes(out), store_bytes(whole));
+}
+
 TEST_F(TokenizePipeline, TaskSplitPlusMergeEqualsOneRun) {
   std::string one = run("tok-one", 2);
   std::string t0 = run("tok-task0", 2, 0, 2), t1 = run("tok-task1", 2, 1, 2);
