@@ -38,6 +38,7 @@ void register_tokenize_commands(CLI::App& app) {
     c->add_option("--domain-from-path", cfg->corpus.domain_from_path, "Regex over each file's relative path; group 1 is the domain (overrides --domain-field)");
     c->add_option("--default-domain", cfg->corpus.default_domain, "Domain when none is found")->capture_default_str();
     c->add_flag("--skip-bad-records", cfg->corpus.skip_bad_records, "Skip malformed records, count them by reason and report them (default: stop at the first)");
+    c->add_option("--max-record-bytes", cfg->corpus.max_record_bytes, "Longest JSON line accepted (a longer one is a record_too_large bad record)")->capture_default_str();
     c->add_flag("--overwrite", cfg->overwrite, "Replace a finished store in --out");
     c->add_option("--tokenizer-impl", *impl, "Tokenizer implementation: auto (the fast exact encoder where the model allows, else the library), spm (the SentencePiece library), fast, hf (tokenizer.json)")->capture_default_str();
     c->add_option("--batch-bytes", cfg->batch_bytes, "Text per work batch (tuning)")->capture_default_str()->group("");
