@@ -20,23 +20,37 @@ size_t length_bucket_of(uint64_t length) {
   return b;
 }
 
+void LengthAccumulator::densify() {
+  small_.assign(65536, 0);
+  for (uint64_t len : few_) {
+    if (len < 65536) ++small_[len];
+    else large_.push_back(len);
+  }
+  few_.clear();
+  few_.shrink_to_fit();
+}
+
 void LengthAccumulator::add(uint64_t length) {
   ++docs_;
   tokens_ += length;
-  if (length < 65536) {
-    if (small_.empty()) small_.assign(65536, 0);
-    ++small_[length];
-  } else {
-    large_.push_back(length);
+  if (small_.empty()) {
+    few_.push_back(length);
+    if (few_.size() > kFew) densify();
+    return;
   }
+  if (length < 65536) ++small_[length];
+  else large_.push_back(length);
 }
 
 void LengthAccumulator::merge(const LengthAccumulator& o) {
+  for (uint64_t len : o.few_) add(len);
+  docs_ -= o.few_.size();  // add() counted them; the totals below count every document once
+  tokens_ -= [&] { uint64_t t = 0; for (uint64_t v : o.few_) t += v; return t; }();
   if (!o.small_.empty()) {
-    if (small_.empty()) small_.assign(65536, 0);
+    if (small_.empty()) densify();
     for (size_t i = 0; i < 65536; ++i) small_[i] += o.small_[i];
+    large_.insert(large_.end(), o.large_.begin(), o.large_.end());
   }
-  large_.insert(large_.end(), o.large_.begin(), o.large_.end());
   docs_ += o.docs_;
   tokens_ += o.tokens_;
 }
@@ -52,7 +66,8 @@ DomainStats LengthAccumulator::finish(const std::string& name, const std::vector
   d.bucket_documents.assign(nb, 0);
   d.bucket_tokens.assign(nb, 0);
   std::vector<uint64_t> long_tokens(thresholds.size(), 0);
-  std::vector<uint64_t> large = large_;
+  // While few, every length is in few_: treat them as the sorted "large" list with no dense table.
+  std::vector<uint64_t> large = small_.empty() ? few_ : large_;
   std::sort(large.begin(), large.end());
   auto visit = [&](uint64_t len, uint64_t count) {
     size_t b = length_bucket_of(len);

@@ -1,8 +1,10 @@
 // Corpus statistics (issue 2 item 8; the analysis behind the paper's Figure 2): per domain,
 // documents, tokens, token share, length quantiles, the share of tokens in long documents, and a
 // histogram over log-spaced length buckets. Lengths are document token counts as stored (no BOS).
-// Memory is bounded: lengths below 2^16 are counted in a dense table per domain, only longer
-// documents are kept individually (at most total_tokens / 2^16 of them), and quantiles are exact.
+// Memory is bounded: a domain's first 4,096 lengths are kept as they are; past that, lengths
+// below 2^16 are counted in a dense table (512 KiB) and only longer documents are kept
+// individually (at most total_tokens / 2^16 of them). Quantiles are exact either way, and
+// thousands of small domains cost little.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -54,8 +56,11 @@ class LengthAccumulator {
   uint64_t tokens() const { return tokens_; }
 
  private:
-  std::vector<uint64_t> small_;  // count per exact length < 65536 (allocated on first use)
-  std::vector<uint64_t> large_;  // lengths >= 65536
+  void densify();
+  std::vector<uint64_t> few_;    // every length, while the domain has at most kFew documents
+  std::vector<uint64_t> small_;  // then: count per exact length < 65536
+  std::vector<uint64_t> large_;  //       and lengths >= 65536
+  static constexpr size_t kFew = 4096;
   uint64_t docs_ = 0, tokens_ = 0;
 };
 

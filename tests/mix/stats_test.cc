@@ -91,6 +91,32 @@ TEST(Stats, LargeLengthsUseTheSparsePathExactly) {
   EXPECT_DOUBLE_EQ(d.long_token_share[0], (65536.0 + 70000 + 900000) / (70000.0 + 65535 + 65536 + 3 + 900000));
 }
 
+TEST(Stats, DensePathAgreesWithSortingPast4096Documents) {
+  // More than 4,096 documents switch to the dense table; a naive sort is the reference.
+  LengthAccumulator acc, merged_a, merged_b;
+  std::vector<uint64_t> all;
+  Rng rng(5);
+  for (int i = 0; i < 9000; ++i) {
+    uint64_t len = rng.below(5) == 0 ? 65536 + rng.below(300000) : rng.below(9000);
+    all.push_back(len);
+    acc.add(len);
+    (i % 3 ? merged_a : merged_b).add(len);
+  }
+  merged_a.merge(merged_b);
+  std::sort(all.begin(), all.end());
+  uint64_t total = 0, longer = 0;
+  for (uint64_t v : all) total += v, longer += v > 4096 ? v : 0;
+  for (const LengthAccumulator* a : {&acc, &merged_a}) {
+    DomainStats d = a->finish("x", {4096}, total);
+    EXPECT_EQ(d.documents, all.size());
+    EXPECT_EQ(d.tokens, total);
+    EXPECT_EQ(d.median, all[(all.size() - 1) / 2]);
+    EXPECT_EQ(d.p90, all[(all.size() * 9 + 9) / 10 - 1]);
+    EXPECT_EQ(d.max, all.back());
+    EXPECT_DOUBLE_EQ(d.long_token_share[0], static_cast<double>(longer) / static_cast<double>(total));
+  }
+}
+
 TEST(Stats, FigureIsWrittenAsPngAndSvg) {
   auto s = DocumentStore::open(hand_store());
   ASSERT_TRUE(s.is_ok());
