@@ -13,6 +13,7 @@
 #include "core/json_util.h"
 #include "mix/mixture.h"
 #include "store/packed_shards.h"
+#include "store/document_store.h"
 
 namespace longctx {
 
@@ -85,7 +86,7 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
       std::string path = rc.out_dir + "/" + packed_shard_name(s);
       auto run = [&]() -> Status {
         if (shard_complete(path, o.first, o.chunks, L, tb)) {
-          LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file_streamed(path));
+          LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file(path));
           LONGCTX_ASSIGN_OR_RETURN(PackedShard sh, PackedShard::open(path));
           for (uint64_t c = 0; c < sh.num_chunks(); ++c)
             for (const auto& sp : sh.chunk_spans(c)) {

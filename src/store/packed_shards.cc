@@ -22,19 +22,6 @@ Status write_at(const std::string& path, uint64_t offset, const void* data, size
   return Status::ok();
 }
 
-Result<uint64_t> checksum_file_streamed(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return make_error(ErrorCode::kIo, "cannot open '{}'", path);
-  Xxh64Stream h(0);
-  std::vector<char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.update(buf.data(), n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) return make_error(ErrorCode::kIo, "cannot read '{}'", path);
-  return h.digest();
-}
-
 std::string packed_shard_name(uint64_t shard_index) { return fmt::format("shard-{:05d}.lcpk", shard_index); }
 
 Result<PackedShardWriter> PackedShardWriter::create(const std::string& path, uint32_t token_bytes, uint64_t seq_len,
@@ -89,7 +76,7 @@ Result<uint64_t> PackedShardWriter::finish() {
     h.first_chunk = first_chunk_;
     LONGCTX_RETURN_IF_ERROR(write_at(tmp, 0, &h, sizeof h));
   }
-  LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file_streamed(tmp));
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file(tmp));
   LONGCTX_RETURN_IF_ERROR(w_.file().sync());
   LONGCTX_RETURN_IF_ERROR(w_.commit());
   return sum;
@@ -196,7 +183,7 @@ Status verify_packed_dir(const std::string& dir) {
   uint64_t chunk = first, tokens = 0, pad = 0;
   for (size_t i = 0; i < d.shard_files.size(); ++i) {
     const std::string& path = d.shard_files[i];
-    LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file_streamed(path));
+    LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file(path));
     std::string want = shards[i].value("xxh64", "");
     if (hex64(sum) != want)
       return make_error(ErrorCode::kCorrupt, "'{}': checksum {} differs from the manifest's {}", path, hex64(sum), want);

@@ -63,8 +63,6 @@ static_assert(sizeof(PackedShardHeader) == kPackedHeaderBytes);
 
 std::string packed_shard_name(uint64_t shard_index);
 // xxh64 of a whole file, read in 1 MB blocks (checksum_file in document_store.h maps the file,
-// which counts the whole file in the resident set).
-Result<uint64_t> checksum_file_streamed(const std::string& path);
 // Overwrites `size` bytes at `offset` of an existing file (headers fixed after streaming the body).
 Status write_at(const std::string& path, uint64_t offset, const void* data, size_t size);  // "shard-00007.lcpk"
 
