@@ -3,6 +3,7 @@
 // FLOPs: forward 2 products x 2 x T^2/2 x hd x Hq; backward 5 products (recomputed scores, dP,
 // dQ, dK, dV) -> 2.5x forward.
 // Usage: bench_attention [T=4096] [Hq=8] [Hkv=8] [hd=64] [threads=2]
+#include "bench_util.h"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,15 +16,6 @@
 
 using namespace longctx::cpu;
 
-static double time_best(const std::function<void()>& f, int reps) {
-  double best = 1e30;
-  for (int r = 0; r < reps; r++) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 int main(int argc, char** argv) {
   const int T = argc > 1 ? std::atoi(argv[1]) : 4096, Hq = argc > 2 ? std::atoi(argv[2]) : 8;

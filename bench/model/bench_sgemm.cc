@@ -2,6 +2,7 @@
 // products of a hidden-512 training step through our deterministic blocked sgemm
 // (kernels/cpu/linear.h), forward and both backward products, at N = 4096 tokens.
 // Usage: bench_sgemm [threads]
+#include "bench_util.h"
 #include <cblas.h>
 
 #include <chrono>
@@ -15,15 +16,6 @@
 
 extern "C" void openblas_set_num_threads(int);
 
-static double time_best(const std::function<void()>& f, int reps) {
-  double best = 1e30;
-  for (int r = 0; r < reps; r++) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;

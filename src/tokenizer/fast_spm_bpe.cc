@@ -65,6 +65,21 @@ inline int valid_utf8_len(const unsigned char* p, size_t n) {
   return 0;
 }
 
+// Copies the UTF-8 character at p[*i] to *w, or U+FFFD for an invalid byte (as the library does),
+// advancing both.
+inline void copy_utf8_char(const unsigned char* p, size_t n, size_t* i, char** w) {
+  int len = valid_utf8_len(p + *i, n - *i);
+  if (len == 0) {
+    std::memcpy(*w, kReplacementChar, 3);
+    *w += 3;
+    ++*i;
+  } else {
+    std::memcpy(*w, p + *i, len);
+    *w += len;
+    *i += len;
+  }
+}
+
 inline int small_index(uint32_t cp) { return cp < 128 ? static_cast<int>(cp) : cp == kSpaceSymbolCp ? 128 : -1; }
 inline uint64_t pair_key(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
@@ -252,16 +267,7 @@ void normalize_into(const FastSpmBpeModel& m, std::string_view in, std::string* 
         *w++ = static_cast<char>(c);
         ++i;
       } else {
-        int len = valid_utf8_len(p + i, n - i);
-        if (len == 0) {
-          std::memcpy(w, kReplacementChar, 3);
-          w += 3;
-          ++i;
-        } else {
-          std::memcpy(w, p + i, len);
-          w += len;
-          i += len;
-        }
+        copy_utf8_char(p, n, &i, &w);
       }
     }
   } else {
@@ -278,15 +284,11 @@ void normalize_into(const FastSpmBpeModel& m, std::string_view in, std::string* 
         continue;
       }
       prev_space = false;
-      int len = c < 0x80 ? 1 : valid_utf8_len(p + i, n - i);
-      if (len == 0) {
-        std::memcpy(w, kReplacementChar, 3);
-        w += 3;
+      if (c < 0x80) {
+        *w++ = static_cast<char>(c);
         ++i;
       } else {
-        std::memcpy(w, p + i, len);
-        w += len;
-        i += len;
+        copy_utf8_char(p, n, &i, &w);
       }
     }
   }
