@@ -1,5 +1,5 @@
 // Checked file I/O: whole-file reads, buffered writes, atomic publish (temporary name + rename,
-// design.md "Artifacts on disk"), memory maps, and input expansion (files, directories, globs).
+// docs/formats.md), memory maps, and input expansion (files, directories, globs).
 #pragma once
 #include <cstdint>
 #include <cstdio>

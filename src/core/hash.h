@@ -1,4 +1,4 @@
-// Hashing. xxHash64 is the basis of document ids and every sampling decision (design.md: sampling
+// Hashing. xxHash64 is the basis of document ids and every sampling decision (docs/store.md: sampling
 // decisions are a pure function of (document id, seed)), so it must never change between versions.
 #pragma once
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Status / Result<T>: how every library in longctx reports failure.
-// Libraries never print or exit (design.md); they return an error whose message carries the
+// Libraries never print or exit (only src/cli does); they return an error whose message carries the
 // context a user needs: the file, the line or record, what was expected and what was found.
 #pragma once
 #include <cassert>

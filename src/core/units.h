@@ -1,4 +1,4 @@
-// Human-friendly sizes. Conventions (issue 3 / paper packing):
+// Human-friendly sizes. Conventions (docs/mixing.md, paper.md "Packing"):
 //  - byte sizes: "10GB" = 10^10 bytes, "10GiB" = 10 * 2^30, "500MB", plain numbers are bytes;
 //  - token budgets: K/M/B/T = 10^3/10^6/10^9/10^12 ("5B" = 5e9 tokens);
 //  - sequence and context lengths: K = 1024 ("80K" = 81,920; "128K" = 131,072).

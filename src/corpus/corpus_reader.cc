@@ -8,6 +8,7 @@
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/utf8.h"
+#include "corpus/corpus_files.h"
 
 namespace longctx {
 
@@ -85,8 +86,12 @@ Result<CorpusFiles> list_corpus_files(const CorpusConfig& cfg) {
   CorpusFiles f;
   std::vector<std::string> abs_inputs;
   for (const auto& in : cfg.inputs) abs_inputs.push_back(std::filesystem::absolute(in).lexically_normal().string());
-  LONGCTX_ASSIGN_OR_RETURN(f.paths, expand_inputs(abs_inputs, {".jsonl", ".jsonl.zst", ".json.zst", ".txt"}));
-  if (f.paths.empty()) return make_error(ErrorCode::kNotFound, "no .jsonl, .jsonl.zst or .txt files found in the inputs");
+  LONGCTX_ASSIGN_OR_RETURN(auto listed, list_inputs(abs_inputs, {".jsonl", ".jsonl.zst", ".json.zst", ".txt"}));
+  if (listed.empty()) return make_error(ErrorCode::kNotFound, "no .jsonl, .jsonl.zst or .txt files found in the inputs");
+  for (auto& l : listed) {
+    f.paths.push_back(std::move(l.path));
+    f.problems.push_back(std::move(l.problem));
+  }
   // The root: a single directory input is its own root; otherwise the common directory.
   std::error_code ec;
   if (abs_inputs.size() == 1 && std::filesystem::is_directory(abs_inputs[0], ec)) {
@@ -95,9 +100,9 @@ Result<CorpusFiles> list_corpus_files(const CorpusConfig& cfg) {
   } else {
     f.root = common_directory(f.paths);
   }
-  for (const auto& p : f.paths) {
-    f.relative.push_back(relative_path(p, f.root));
-    auto sz = file_size(p);
+  for (size_t i = 0; i < f.paths.size(); ++i) {
+    f.relative.push_back(relative_path(f.paths[i], f.root));
+    auto sz = f.problems[i].empty() ? file_size(f.paths[i]) : Result<uint64_t>(uint64_t{0});
     f.sizes.push_back(sz.is_ok() ? *sz : 0);
   }
   return f;
@@ -122,29 +127,80 @@ std::vector<uint32_t> task_file_indices(const CorpusFiles& files, uint32_t task,
 }
 
 struct CorpusFileReader::Parser {
-  simdjson::ondemand::parser parser;
-  std::string text_ptr, domain_ptr;
+  simdjson::dom::parser parser;
+  std::vector<std::string> text_path, domain_path;  // the dotted field names, split
 };
 
-static std::string to_json_pointer(const std::string& dotted) {
-  if (dotted.empty()) return "";
-  std::string out = "/";
-  for (char c : dotted) {
-    if (c == '.') out += '/';
-    else if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+namespace {
+
+std::vector<std::string> split_dotted(const std::string& dotted) {
+  std::vector<std::string> out;
+  if (dotted.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = dotted.find('.', start);
+    out.push_back(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
   }
-  return out;
 }
+
+// The value at a dotted path, reading a repeated key as its last occurrence (what Python's json
+// module does: a later key overwrites an earlier one); a decimal component indexes an array.
+// Returns false when some component is missing.
+bool find_last(simdjson::dom::element e, const std::vector<std::string>& path, simdjson::dom::element* out) {
+  for (const auto& key : path) {
+    if (e.is_object()) {
+      bool found = false;
+      for (auto field : e.get_object().value_unsafe()) {
+        if (field.key == key) {
+          e = field.value;
+          found = true;  // keep looking: the last occurrence wins
+        }
+      }
+      if (!found) return false;
+    } else if (e.is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
+               key.size() < 10) {
+      auto item = e.get_array().value_unsafe().at(std::stoul(key));
+      if (item.error()) return false;
+      e = item.value_unsafe();
+    } else {
+      return false;
+    }
+  }
+  *out = e;
+  return true;
+}
+
+const char* json_type_name(simdjson::dom::element_type t) {
+  using T = simdjson::dom::element_type;
+  switch (t) {
+    case T::ARRAY: return "array";
+    case T::OBJECT: return "object";
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE: return "number";
+    case T::STRING: return "string";
+    case T::BOOL: return "boolean";
+    default: return "null";
+  }
+}
+
+// A UTF-8 byte-order mark (U+FEFF) opening a file is not text: dropped from .jsonl and .txt alike.
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+void strip_bom(std::string* s) {
+  if (s->compare(0, kUtf8Bom.size(), kUtf8Bom) == 0) s->erase(0, kUtf8Bom.size());
+}
+
+}  // namespace
 
 CorpusFileReader::CorpusFileReader(const CorpusConfig& cfg, const CorpusFiles& files, uint32_t file_index,
                                    BadRecordStats* stats)
     : cfg_(cfg), files_(files), file_index_(file_index), stats_(stats), parser_(std::make_unique<Parser>()) {
   const std::string& p = files.paths[file_index];
   is_txt_ = p.size() >= 4 && p.compare(p.size() - 4, 4, ".txt") == 0;
-  parser_->text_ptr = to_json_pointer(cfg.text_field);
-  parser_->domain_ptr = to_json_pointer(cfg.domain_field);
+  parser_->text_path = split_dotted(cfg.text_field);
+  parser_->domain_path = split_dotted(cfg.domain_field);
   path_domain_ = cfg.default_domain;
   const std::string& rel = files.relative[file_index];
   if (!cfg.domain_from_path.empty()) {
@@ -176,6 +232,11 @@ Status CorpusFileReader::bad(BadRecord why, uint64_t record, const std::string& 
 Result<bool> CorpusFileReader::next(Document* doc) {
   if (dead_) return false;
   const std::string& path = files_.paths[file_index_];
+  if (file_index_ < files_.problems.size() && !files_.problems[file_index_].empty()) {
+    dead_ = true;  // a listing problem (corpus_files.h): one bad record for the whole entry
+    LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kUnreadableFile, 0, files_.problems[file_index_]));
+    return false;
+  }
   if (is_txt_) {
     if (txt_done_) return false;
     txt_done_ = true;
@@ -184,6 +245,7 @@ Result<bool> CorpusFileReader::next(Document* doc) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kUnreadableFile, 0, text.status().message()));
       return false;
     }
+    strip_bom(&*text);
     if (!is_valid_utf8(*text)) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kInvalidUtf8, 0, "expected UTF-8 text, found invalid byte sequences"));
       return false;
@@ -226,71 +288,45 @@ Result<bool> CorpusFileReader::next(Document* doc) {
                                   fmt::format("expected a JSON line of at most {} bytes, found a longer one", cfg_.max_record_bytes)));
       continue;
     }
+    if (rec == 1) strip_bom(&line_);
     if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are not records
     if (!is_valid_utf8(line_)) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kInvalidUtf8, rec, "expected UTF-8, found invalid byte sequences"));
       continue;
     }
+    // The whole line must be one JSON object (the DOM parser rejects trailing content).
     line_.reserve(line_.size() + simdjson::SIMDJSON_PADDING);
-    simdjson::ondemand::document jd;
-    auto err = parser_->parser.iterate(line_.data(), line_.size(), line_.capacity()).get(jd);
-    simdjson::ondemand::object obj;
-    if (!err) err = jd.get_object().get(obj);
-    // The whole line must be one object: consume it, then nothing may follow.
-    if (!err) {
-      for (auto field : obj) {
-        simdjson::ondemand::raw_json_string key;
-        if ((err = field.key().get(key))) break;
-      }
-    }
-    const char* rest = nullptr;
-    if (!err && !jd.current_location().get(rest)) {  // an error here means: at the end
-      const char* end = line_.data() + line_.size();
-      if (rest >= line_.data() && rest < end &&
-          std::string_view(rest, end - rest).find_first_not_of(" \t\r") != std::string_view::npos)
-        err = simdjson::TRAILING_CONTENT;
-    }
+    simdjson::dom::element root;
+    auto err = parser_->parser.parse(line_.data(), line_.size(), /*realloc_if_needed=*/false).get(root);
+    if (!err && !root.is_object()) err = simdjson::INCORRECT_TYPE;
     if (err) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kMalformedJson, rec,
                                   fmt::format("expected a JSON object, found '{}...' ({})",
                                               utf8_prefix(line_, 40), simdjson::error_message(err))));
       continue;
     }
-    simdjson::ondemand::value tv;
-    err = jd.at_pointer(parser_->text_ptr).get(tv);
-    if (err == simdjson::NO_SUCH_FIELD || err == simdjson::INVALID_JSON_POINTER || err == simdjson::INCORRECT_TYPE) {
+    simdjson::dom::element tv;
+    if (!find_last(root, parser_->text_path, &tv)) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kMissingText, rec, fmt::format("expected a field '{}', found none", cfg_.text_field)));
       continue;
     }
-    std::string_view text;
-    if (!err) {
-      simdjson::ondemand::json_type t;
-      err = tv.type().get(t);
-      if (!err && t != simdjson::ondemand::json_type::string) {
-        LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kNonStringText, rec,
-                                    fmt::format("expected '{}' to be a string, found a JSON {}", cfg_.text_field,
-                                                t == simdjson::ondemand::json_type::number   ? "number"
-                                                : t == simdjson::ondemand::json_type::null   ? "null"
-                                                : t == simdjson::ondemand::json_type::array  ? "array"
-                                                : t == simdjson::ondemand::json_type::object ? "object"
-                                                                                             : "boolean")));
-        continue;
-      }
-      if (!err) err = tv.get_string().get(text);
-    }
-    if (err) {
-      LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kMalformedJson, rec, fmt::format("cannot read '{}': {}", cfg_.text_field, simdjson::error_message(err))));
+    if (!tv.is_string()) {
+      LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kNonStringText, rec,
+                                  fmt::format("expected '{}' to be a string, found a JSON {}", cfg_.text_field,
+                                              json_type_name(tv.type()))));
       continue;
     }
+    std::string_view text = tv.get_string().value_unsafe();
     if (text.empty()) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kEmptyText, rec, fmt::format("expected a non-empty '{}', found \"\"", cfg_.text_field)));
       continue;
     }
     doc->text.assign(text.data(), text.size());
     doc->domain = path_domain_;
-    if (!parser_->domain_ptr.empty() && cfg_.domain_from_path.empty()) {
-      std::string_view dom;
-      if (!jd.at_pointer(parser_->domain_ptr).get_string().get(dom) && !dom.empty()) doc->domain.assign(dom);
+    if (!parser_->domain_path.empty() && cfg_.domain_from_path.empty()) {
+      simdjson::dom::element dv;
+      if (find_last(root, parser_->domain_path, &dv) && dv.is_string() && !dv.get_string().value_unsafe().empty())
+        doc->domain.assign(dv.get_string().value_unsafe());
     }
     doc->file_index = file_index_;
     doc->record = rec;

@@ -1,6 +1,8 @@
-// Corpus readers (issue 2 item 3): JSON lines (.jsonl, .jsonl.zst, streaming and multi-frame) and
+// Corpus readers (docs/corpus.md): JSON lines (.jsonl, .jsonl.zst, streaming and multi-frame) and
 // plain text (.txt, one document per file), from files, directories (recursive) and globs.
 // SlimPajama's layout is the default: {"text": ..., "meta": {"redpajama_set_name": ...}}.
+// JSON is read as Python's json module reads it where they could differ: a repeated key means its
+// last value, and a UTF-8 byte-order mark at the start of a file is dropped (also in .txt files).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -24,7 +26,7 @@ enum class BadRecord : int {
   kInvalidUtf8,         // the text (or a .txt file) is not valid UTF-8
   kEmptyText,           // the text is empty
   kCorruptFile,         // truncated or corrupt zstd data: the rest of the file is lost
-  kUnreadableFile,      // the file cannot be opened or read
+  kUnreadableFile,      // the file cannot be opened or read (also: a symbolic link cycle)
   kRecordTooLarge,      // a line longer than CorpusConfig::max_record_bytes
   kCount
 };
@@ -72,6 +74,10 @@ struct CorpusFiles {
   std::vector<std::string> paths;     // absolute or as given
   std::vector<std::string> relative;  // relative to root: the basis of document ids
   std::vector<uint64_t> sizes;        // bytes on disk
+  // Why an entry cannot be read (a symbolic link cycle or a dangling link, see corpus_files.h);
+  // empty, or "" for an entry, when it is readable. The reader reports such an entry as an
+  // unreadable_file bad record.
+  std::vector<std::string> problems;
 };
 Result<CorpusFiles> list_corpus_files(const CorpusConfig& cfg);
 

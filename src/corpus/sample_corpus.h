@@ -1,4 +1,4 @@
-// `longctx corpus sample` (issue 2 item 4): a multi-domain corpus in SlimPajama's layout and
+// `longctx corpus sample` (docs/corpus.md): a multi-domain corpus in SlimPajama's layout and
 // record format, built from text that Debian packages install (scripts/setup.sh installs them).
 // Domains are named after SlimPajama's sources; see docs/corpus.md for what feeds each one.
 // Deterministic: the same bytes on every run with the same package versions (recorded in

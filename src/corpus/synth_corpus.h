@@ -1,4 +1,4 @@
-// `longctx corpus synth` (issue 2 item 5): SlimPajama-shaped shards at any size, for scale tests.
+// `longctx corpus synth` (docs/corpus.md): SlimPajama-shaped shards at any size, for scale tests.
 // Domain token shares and per-domain median document lengths follow paper.md (the authors' code's
 // shares; their median lengths in LLaMA tokens). Lengths are log-normal with per-domain spread
 // (long tails), capped at 4M tokens. Text is sliced from real local text (load_text_pool), so

@@ -1,4 +1,4 @@
-// Charts rendered with cairo (design.md "plot"): grouped/stacked bars, the needle heatmap, line
+// Charts rendered with cairo (docs/plots.md): grouped/stacked bars, the needle heatmap, line
 // charts, and small-multiple histograms over length buckets.
 //
 // Every render_* function writes PNG or SVG chosen by the output path's extension (".png" /

@@ -1,4 +1,4 @@
-// A small HTML report builder (design.md "report": one page with every table and figure of a
+// A small HTML report builder (docs/plots.md: one page with every table and figure of a
 // run). Plain data in, one self-contained page out; charts are linked by relative path or inlined
 // as SVG. All text is escaped; the markdown subset is described at markdown_to_html.
 #pragma once

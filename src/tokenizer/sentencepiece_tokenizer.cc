@@ -3,6 +3,7 @@
 #include <sentencepiece_trainer.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "core/file_io.h"
 #include "core/hash.h"
@@ -89,6 +90,33 @@ class FastSpmTokenizer : public Tokenizer {
   std::unique_ptr<SentencePieceTokenizer> lib_;
 };
 
+// The SentencePiece trainer's failures, said in our words: what went wrong and what to change.
+// The library's own message is kept at the end for reference. Its messages (libsentencepiece
+// 0.1.97) are matched by their fixed text; anything else is passed on as it is.
+std::string explain_training_error(const std::string& lib, const TokenizerTrainConfig& cfg) {
+  std::smatch m;
+  std::string why;
+  if (std::regex_search(lib, m, std::regex(R"(Vocabulary size too high \((\d+)\).*<= (\d+))"))) {
+    why = fmt::format("the training text is too small for {} pieces: at most {} distinct pieces can be learned from "
+                      "it. Lower --vocab-size to {} or less, or train on more text (--max-bytes, more input files)",
+                      m[1].str(), m[2].str(), m[2].str());
+  } else if (std::regex_search(lib, m, std::regex(R"(smaller than required_chars\. (\d+) vs (\d+))"))) {
+    why = fmt::format("--vocab-size {} is too small: the text's characters alone need {} pieces (plus the 256 byte "
+                      "pieces and 3 special pieces of byte fallback). Raise --vocab-size above {}",
+                      m[1].str(), m[2].str(), m[2].str());
+  } else if (lib.find("!sentences_.empty()") != std::string::npos) {
+    why = fmt::format("there is no usable training text: every line was empty or longer than {} bytes",
+                      cfg.max_sentence_length);
+  } else if (lib.find("Found null character") != std::string::npos) {
+    why = "the training text contains a NUL byte, which SentencePiece cannot train on; remove it from the corpus";
+  } else if (lib.find("Not found") != std::string::npos || lib.find("No such file") != std::string::npos) {
+    why = "an input file could not be opened (it was moved or deleted while training?)";
+  } else {
+    return fmt::format("SentencePiece training failed: {}", lib);
+  }
+  return fmt::format("tokenizer training failed: {} (SentencePiece said: {})", why, lib);
+}
+
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -164,7 +192,7 @@ Status train_sentencepiece_bpe(const TokenizerTrainConfig& cfg) {
   // libsentencepiece 0.1.97 has no --random_seed flag; the seed is process-wide.
   sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned int>(cfg.seed));
   auto st = sentencepiece::SentencePieceTrainer::Train(args);
-  if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece training failed: {}", st.ToString());
+  if (!st.ok()) return Status(ErrorCode::kInvalidArgument, explain_training_error(st.ToString(), cfg));
   return Status::ok();
 }
 
