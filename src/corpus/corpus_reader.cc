@@ -152,7 +152,8 @@ bool find_last(simdjson::dom::element e, const std::vector<std::string>& path, s
   for (const auto& key : path) {
     if (e.is_object()) {
       bool found = false;
-      for (auto field : e.get_object().value_unsafe()) {
+      const simdjson::dom::object obj = e.get_object().value_unsafe();  // a copy: the result is a temporary
+      for (auto field : obj) {
         if (field.key == key) {
           e = field.value;
           found = true;  // keep looking: the last occurrence wins
@@ -161,7 +162,8 @@ bool find_last(simdjson::dom::element e, const std::vector<std::string>& path, s
       if (!found) return false;
     } else if (e.is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
                key.size() < 10) {
-      auto item = e.get_array().value_unsafe().at(std::stoul(key));
+      const simdjson::dom::array arr = e.get_array().value_unsafe();
+      auto item = arr.at(std::stoul(key));
       if (item.error()) return false;
       e = item.value_unsafe();
     } else {

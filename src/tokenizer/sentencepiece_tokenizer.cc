@@ -91,30 +91,31 @@ class FastSpmTokenizer : public Tokenizer {
 };
 
 // The SentencePiece trainer's failures, said in our words: what went wrong and what to change.
-// The library's own message is kept at the end for reference. Its messages (libsentencepiece
-// 0.1.97) are matched by their fixed text; anything else is passed on as it is.
+// The library's messages (libsentencepiece 0.1.97, e.g. "Internal: ./src/trainer_interface.cc(660)
+// [(a) == (b)] Vocabulary size too high (300). Please set it to a value <= 275.") are matched by
+// their fixed text; the library's sentence, without its source location, follows ours. Anything
+// unrecognised is passed on as it is.
 std::string explain_training_error(const std::string& lib, const TokenizerTrainConfig& cfg) {
+  const std::string said = std::regex_replace(lib, std::regex(R"(^[A-Za-z ]+: \S+\(\d+\) \[.*?\] ?)"), "");
   std::smatch m;
   std::string why;
   if (std::regex_search(lib, m, std::regex(R"(Vocabulary size too high \((\d+)\).*<= (\d+))"))) {
-    why = fmt::format("the training text is too small for {} pieces: at most {} distinct pieces can be learned from "
-                      "it. Lower --vocab-size to {} or less, or train on more text (--max-bytes, more input files)",
+    why = fmt::format("the training text is too small for {} pieces: only {} can be learned from it. Lower "
+                      "--vocab-size to at most {}, or train on more text (--max-bytes, more input files)",
                       m[1].str(), m[2].str(), m[2].str());
   } else if (std::regex_search(lib, m, std::regex(R"(smaller than required_chars\. (\d+) vs (\d+))"))) {
-    why = fmt::format("--vocab-size {} is too small: the text's characters alone need {} pieces (plus the 256 byte "
-                      "pieces and 3 special pieces of byte fallback). Raise --vocab-size above {}",
+    why = fmt::format("--vocab-size {} is too small for this text: it needs at least {} pieces, one per distinct "
+                      "character plus the 256 byte pieces and the special pieces. Raise --vocab-size to {} or more",
                       m[1].str(), m[2].str(), m[2].str());
   } else if (lib.find("!sentences_.empty()") != std::string::npos) {
-    why = fmt::format("there is no usable training text: every line was empty or longer than {} bytes",
-                      cfg.max_sentence_length);
-  } else if (lib.find("Found null character") != std::string::npos) {
-    why = "the training text contains a NUL byte, which SentencePiece cannot train on; remove it from the corpus";
+    why = fmt::format("there is no training text: every line was empty or longer than {} bytes", cfg.max_sentence_length);
   } else if (lib.find("Not found") != std::string::npos || lib.find("No such file") != std::string::npos) {
-    why = "an input file could not be opened (it was moved or deleted while training?)";
+    why = "an input file could not be opened (moved or deleted while training?)";
   } else {
     return fmt::format("SentencePiece training failed: {}", lib);
   }
-  return fmt::format("tokenizer training failed: {} (SentencePiece said: {})", why, lib);
+  if (said.empty()) return fmt::format("tokenizer training failed: {}", why);
+  return fmt::format("tokenizer training failed: {} (SentencePiece: {})", why, said);
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {

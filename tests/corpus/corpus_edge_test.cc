@@ -9,6 +9,7 @@
 
 #include "corpus/corpus_reader.h"
 #include "test_util.h"
+#include "tokenizer/tokenizer.h"
 
 namespace longctx {
 namespace {
@@ -222,6 +223,45 @@ TEST(CorpusEdge, TokenizeWithACycleFailsClearlyOrSkipsIt) {
   auto m = nlohmann::json::parse(testing::read_all(out + "/skip/manifest.json"));
   EXPECT_EQ(m["counts"]["documents"], 2);
   EXPECT_EQ(m["dropped"]["counts"]["unreadable_file"], 1);
+}
+
+// SentencePiece trainer failures come back in our words, naming the flag to change.
+Status train_on(const std::string& dir, const std::string& text, uint32_t vocab) {
+  put(dir + "/train.txt", text);
+  TokenizerTrainConfig tc;
+  tc.input_files = {dir + "/train.txt"};
+  tc.model_prefix = dir + "/m";
+  tc.vocab_size = vocab;
+  tc.num_threads = 1;
+  return train_sentencepiece_bpe(tc);
+}
+
+std::string fifty_lines() {
+  std::string t;
+  for (int i = 1; i <= 50; ++i) t += "the quick brown fox jumps over the lazy dog number " + std::to_string(i) + "\n";
+  return t;
+}
+
+TEST(TrainerErrors, VocabularyTooLargeForTheText) {
+  Status st = train_on(scratch_dir("trainer-too-high"), fifty_lines(), 100000);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("too small for 100000 pieces"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("Lower --vocab-size to at most"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("trainer_interface.cc"), std::string::npos) << st.message();  // no library source lines
+}
+
+TEST(TrainerErrors, VocabularySmallerThanTheCharacters) {
+  // Byte fallback alone needs 256 byte pieces, so 100 can never be enough.
+  Status st = train_on(scratch_dir("trainer-too-low"), fifty_lines(), 100);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("--vocab-size 100 is too small"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("Raise --vocab-size"), std::string::npos) << st.message();
+}
+
+TEST(TrainerErrors, NoTrainingText) {
+  Status st = train_on(scratch_dir("trainer-empty"), "", 300);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("there is no training text"), std::string::npos) << st.message();
 }
 
 }  // namespace
