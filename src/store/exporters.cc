@@ -172,8 +172,11 @@ Status verify_export(const std::string& path) {
     int item = code == 8 ? 2 : code == 4 ? 4 : code == 1 ? 1 : code == 3 ? 2 : code == 5 ? 8 : 0;
     if (!item) return make_error(ErrorCode::kCorrupt, "'{}': unsupported dtype code {}", path, code);
     uint64_t n = get_le(p + 18, 8), dn = get_le(p + 26, 8);
-    if (m.size() != 34 + n * 12 + dn * 8)
-      return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, header implies {}", path, m.size(), 34 + n * 12 + dn * 8);
+    // In 128 bits: in 64 a hostile N or D can wrap the implied size around to the true one.
+    using u128 = __uint128_t;
+    if (u128{m.size()} != 34 + u128{n} * 12 + u128{dn} * 8)
+      return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, which does not match the header (N = {} sequences, D = {} documents)",
+                        path, m.size(), n, dn);
     uint64_t off = 0;
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t len = get_le(p + 34 + 4 * i, 4), o = get_le(p + 34 + 4 * n + 8 * i, 8);

@@ -95,11 +95,17 @@ Result<PackedShard> PackedShard::open(const std::string& path) {
     return make_error(ErrorCode::kCorrupt, "'{}': version {}, expected {}", path, s.h_.version, kPackedVersion);
   if (s.h_.token_bytes != 2 && s.h_.token_bytes != 4)
     return make_error(ErrorCode::kCorrupt, "'{}': token_bytes {}, expected 2 or 4", path, s.h_.token_bytes);
-  uint64_t tok_bytes = s.h_.num_chunks * s.h_.seq_len * s.h_.token_bytes;
-  uint64_t expect = kPackedHeaderBytes + tok_bytes + (s.h_.num_chunks + 1) * 8 + s.h_.num_spans * sizeof(PackedSpan);
-  if (s.map_.size() != expect)
-    return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, header implies {} ({} chunks x {} tokens, {} spans)", path,
-                      s.map_.size(), expect, s.h_.num_chunks, s.h_.seq_len, s.h_.num_spans);
+  // Span positions are u32, so a chunk holds 1 .. 2^32 - 1 tokens. The size implied by the header is
+  // computed in 128 bits: in 64 bits a hostile header can wrap it around to the file's true size.
+  if (s.h_.seq_len == 0 || s.h_.seq_len > 0xFFFFFFFFull)
+    return make_error(ErrorCode::kCorrupt, "'{}': seq_len {}, expected 1 .. 4294967295", path, s.h_.seq_len);
+  using u128 = __uint128_t;
+  const u128 expect = u128{kPackedHeaderBytes} + u128{s.h_.num_chunks} * s.h_.seq_len * s.h_.token_bytes +
+                      (u128{s.h_.num_chunks} + 1) * 8 + u128{s.h_.num_spans} * sizeof(PackedSpan);
+  const uint64_t tok_bytes = s.h_.num_chunks * s.h_.seq_len * s.h_.token_bytes;  // exact when the sizes match
+  if (u128{s.map_.size()} != expect)
+    return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, which does not match the header ({} chunks x {} tokens, {} spans)",
+                      path, s.map_.size(), s.h_.num_chunks, s.h_.seq_len, s.h_.num_spans);
   s.tokens_ = s.map_.data() + kPackedHeaderBytes;
   // The span index starts at 64 + tok_bytes, a multiple of 2 but maybe not of 8: read via memcpy.
   s.index_ = reinterpret_cast<const uint64_t*>(s.tokens_ + tok_bytes);
@@ -154,6 +160,32 @@ Status PackedShard::check(size_t num_domains) const {
   return Status::ok();
 }
 
+namespace {
+
+// One entry of the manifest's "shards" (docs/formats.md "Packed directory"): the readers below may
+// then take its fields without further checks. A file name is a plain name inside the directory,
+// never a path that leads out of it (a manifest could otherwise make verify read /dev/zero forever).
+Status check_shard_entry(const std::string& dir, size_t k, const nlohmann::json& s) {
+  auto bad = [&](const std::string& what) {
+    return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': shards[{}]: {}, found {}", dir, k, what, s.dump());
+  };
+  if (!s.is_object()) return bad("expected an object");
+  auto f = s.find("file");
+  if (f == s.end() || !f->is_string()) return bad("expected a string \"file\"");
+  const std::string name = f->get<std::string>();
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+    return bad("\"file\" must be a plain file name inside the directory");
+  for (const char* key : {"chunks", "first_chunk", "spans"}) {
+    auto it = s.find(key);
+    if ((it == s.end() && std::string(key) == "chunks") || (it != s.end() && !it->is_number_unsigned()))
+      return bad(fmt::format("expected a non-negative integer \"{}\"", key));
+  }
+  if (auto it = s.find("xxh64"); it != s.end() && !it->is_string()) return bad("\"xxh64\" must be a hex string");
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<PackedDataset> open_packed_dir(const std::string& dir) {
   PackedDataset d;
   d.dir = dir;
@@ -165,9 +197,19 @@ Result<PackedDataset> open_packed_dir(const std::string& dir) {
     d.seq_len = f.at("seq_len").get<uint64_t>();
     d.token_bytes = f.at("token_bytes").get<uint32_t>();
     d.domains = d.manifest.at("domains").get<std::vector<std::string>>();
+    size_t k = 0;
     for (const auto& s : d.manifest.at("shards")) {
+      LONGCTX_RETURN_IF_ERROR(check_shard_entry(dir, k++, s));
       d.shard_files.push_back(dir + "/" + s.at("file").get<std::string>());
       d.num_chunks += s.at("chunks").get<uint64_t>();
+    }
+    if (auto c = d.manifest.find("counts"); c != d.manifest.end()) {
+      bool ok = c->is_object();
+      for (const char* key : {"chunks", "tokens", "pad_tokens"})
+        ok = ok && (!c->contains(key) || (*c)[key].is_number_unsigned());
+      if (!ok)
+        return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': \"counts\" must be an object of non-negative integers, found {}",
+                          dir, c->dump());
     }
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': {}", dir, e.what());
