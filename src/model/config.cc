@@ -1,5 +1,8 @@
 #include "model/config.h"
 
+#include <limits>
+#include <type_traits>
+
 #include "core/json_util.h"
 
 namespace longctx::model {
@@ -64,16 +67,38 @@ Status validate_config(const LlamaConfig& c) {
 
 namespace {
 
+// An integer field must be a JSON integer that T holds exactly: nlohmann's get<int>() would wrap
+// 4294967304 to 8 without a word, and converting 1e10 to int is undefined behaviour.
+template <typename T>
+Status checked_integer(const nlohmann::json& v, const char* key, T* out) {
+  bool fits = false;
+  if (v.is_number_unsigned()) {
+    fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (v.is_number_integer()) {
+    const int64_t x = v.get<int64_t>();
+    fits = x >= static_cast<int64_t>(std::numeric_limits<T>::min()) && x <= static_cast<int64_t>(std::numeric_limits<T>::max());
+  }
+  if (!fits)
+    return make_error(ErrorCode::kCorrupt, "config field '{}': expected an integer in [{}, {}], found {}", key,
+                      std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), v.dump());
+  *out = v.get<T>();
+  return Status::ok();
+}
+
 template <typename T>
 Status get_opt(const nlohmann::json& j, const char* key, T* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return Status::ok();
-  try {
-    *out = it->get<T>();
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::kCorrupt, "config field '{}': {}", key, e.what());
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return checked_integer(*it, key, out);
+  } else {
+    try {
+      *out = it->get<T>();
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::kCorrupt, "config field '{}': {}", key, e.what());
+    }
+    return Status::ok();
   }
-  return Status::ok();
 }
 
 Status read_rope(const nlohmann::json& r, LlamaConfig* c) {
@@ -121,8 +146,8 @@ Result<LlamaConfig> config_from_json(const nlohmann::json& j) {
     if (it == j.end() || it->is_null()) continue;
     int* dst = std::string(key) == "bos_token_id" ? &c.bos_token_id : &c.eos_token_id;
     // Llama 3 lists several eos ids; the first is the one we stop on by default.
-    if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) *dst = (*it)[0].get<int>();
-    else if (it->is_number_integer()) *dst = it->get<int>();
+    if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) LONGCTX_RETURN_IF_ERROR(checked_integer((*it)[0], key, dst));
+    else if (it->is_number_integer()) LONGCTX_RETURN_IF_ERROR(checked_integer(*it, key, dst));
     else return make_error(ErrorCode::kCorrupt, "config field '{}' is not an integer", key);
   }
   if (auto it = j.find("rope_parameters"); it != j.end() && !it->is_null()) {

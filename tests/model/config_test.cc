@@ -87,3 +87,19 @@ TEST(Config, WriteThenReadRoundTrips) {
   EXPECT_TRUE(r->tie_word_embeddings);
   EXPECT_EQ(r->rope_scaling.type, RopeType::kYarn);
 }
+
+// Found by fuzzing (fuzz/config.cc, docs/reliability.md): 1e10 converted to int was undefined
+// behaviour, and 4294967304 (2^32 + 8) was silently read as 8.
+TEST(Config, IntegersOutsideTheirTypeAreRefusedNotWrapped) {
+  for (const char* text : {R"({"vocab_size": 1e10})", R"({"vocab_size": 4294967304})", R"({"vocab_size": -2147483649})",
+                           R"({"hidden_size": 2.5})", R"({"eos_token_id": [4294967298, 2]})",
+                           R"({"rope_scaling": {"type": "yarn", "factor": 2, "original_max_position_embeddings": 1e30}})"}) {
+    auto c = config_from_json(nlohmann::json::parse(text));
+    ASSERT_FALSE(c.is_ok()) << text;
+    EXPECT_NE(c.status().message().find("expected an integer in ["), std::string::npos) << c.status().message();
+  }
+  auto ok = config_from_json(nlohmann::json::parse(R"({"vocab_size": 2147483647, "eos_token_id": [7, 2]})"));
+  ASSERT_TRUE(ok.is_ok()) << ok.status().message();
+  EXPECT_EQ(ok->vocab_size, 2147483647);
+  EXPECT_EQ(ok->eos_token_id, 7);
+}
