@@ -47,6 +47,13 @@ ReadResult read_corpus(const CorpusConfig& cfg) {
   return out;
 }
 
+ReadResult read_dir(const std::string& dir, bool skip) {
+  CorpusConfig cfg;
+  cfg.inputs = {dir};
+  cfg.skip_bad_records = skip;
+  return read_corpus(cfg);
+}
+
 void put(const std::string& path, const std::string& bytes) { ASSERT_TRUE(write_file_atomic(path, bytes).is_ok()); }
 
 // corpus/a.jsonl, corpus/sub/b.jsonl and corpus/sub/loop -> .. (the corpus root again).
@@ -61,9 +68,7 @@ std::string corpus_with_cycle(const std::string& name) {
 
 TEST(CorpusEdge, SymlinkCycleIsABadRecordNamingTheLink) {
   std::string dir = corpus_with_cycle("edge-cycle-strict");
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/false);
   // Sorted listing: a.jsonl, sub/b.jsonl, sub/loop. The two files are read, then the cycle stops the run.
   ASSERT_EQ(r.files.relative, (std::vector<std::string>{"a.jsonl", "sub/b.jsonl", "sub/loop"}));
   ASSERT_FALSE(r.error.is_ok());
@@ -76,10 +81,7 @@ TEST(CorpusEdge, SymlinkCycleIsABadRecordNamingTheLink) {
 
 TEST(CorpusEdge, SymlinkCycleIsSkippedAndCountedOnce) {
   std::string dir = corpus_with_cycle("edge-cycle-skip");
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  cfg.skip_bad_records = true;
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/true);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   ASSERT_EQ(r.docs.size(), 2u);  // each file once, not once per trip round the cycle
   EXPECT_EQ(r.docs[0].text, "alpha");
@@ -98,10 +100,7 @@ TEST(CorpusEdge, DanglingAndSelfLoopingLinksAreBadRecords) {
   std::filesystem::create_symlink("missing.jsonl", dir + "/gone.jsonl");
   std::filesystem::create_symlink("self.jsonl", dir + "/self.jsonl");
   std::filesystem::create_symlink("missing", dir + "/not-a-corpus-file");  // no corpus extension: ignored
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  cfg.skip_bad_records = true;
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/true);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   ASSERT_EQ(r.files.relative, (std::vector<std::string>{"a.jsonl", "gone.jsonl", "self.jsonl"}));
   EXPECT_EQ(r.docs.size(), 1u);
@@ -118,9 +117,7 @@ TEST(CorpusEdge, LinkToASiblingDirectoryIsFollowed) {
   std::filesystem::create_directories(dir + "/a");
   put(dir + "/a/x.jsonl", "{\"text\": \"x\"}\n");
   std::filesystem::create_directory_symlink("a", dir + "/b");
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/false);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   EXPECT_EQ(r.files.relative, (std::vector<std::string>{"a/x.jsonl", "b/x.jsonl"}));
 }
@@ -136,10 +133,7 @@ TEST(CorpusEdge, ByteOrderMarkIsDroppedInJsonlZstAndTxtAlike) {
   put(dir + "/b.jsonl.zst", z);
   put(dir + "/books/c.txt", bom + "a book");
   put(dir + "/books/d.txt", bom);  // nothing but the mark: an empty document
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  cfg.skip_bad_records = true;
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/true);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   ASSERT_EQ(r.docs.size(), 4u);
   EXPECT_EQ(r.docs[0].text, "first line");
@@ -155,10 +149,7 @@ TEST(CorpusEdge, ByteOrderMarkInsideAFileIsNotText) {
   // malformed (Python's json.loads refuses it too).
   std::string dir = scratch_dir("edge-bom-late");
   put(dir + "/a.jsonl", "{\"text\": \"ok\"}\n\xEF\xBB\xBF{\"text\": \"late\"}\n");
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  cfg.skip_bad_records = true;
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/true);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   ASSERT_EQ(r.docs.size(), 1u);
   EXPECT_EQ(r.stats.counts[static_cast<int>(BadRecord::kMalformedJson)], 1u);
@@ -176,10 +167,7 @@ TEST(CorpusEdge, DuplicateKeysLastOneWinsAsInPython) {
       "{\"meta\": {\"redpajama_set_name\": \"A\"}, \"text\": \"u\", \"meta\": {\"other\": 1}}\n"
       "{\"text\": \"a string first\", \"text\": 5}\n"
       "{\"text\": null, \"text\": \"rescued\"}\n");
-  CorpusConfig cfg;
-  cfg.inputs = {dir};
-  cfg.skip_bad_records = true;
-  ReadResult r = read_corpus(cfg);
+  ReadResult r = read_dir(dir, /*skip=*/true);
   ASSERT_TRUE(r.error.is_ok()) << r.error.message();
   ASSERT_EQ(r.docs.size(), 4u);
   EXPECT_EQ(r.docs[0].text, "last");
