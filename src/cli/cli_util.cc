@@ -6,25 +6,13 @@
 #include <fmt/format.h>
 
 #include "core/units.h"
+#include "core/validate.h"
 
 namespace longctx::cli {
-
-int& exit_code() {
-  static int code = 0;
-  return code;
-}
 
 bool& global_quiet() {
   static bool q = false;
   return q;
-}
-
-int fail(const Status& st) { return fail(st.message()); }
-
-int fail(const std::string& message) {
-  std::fflush(stdout);
-  fmt::print(stderr, "longctx: error: {}\n", message);
-  return 1;
 }
 
 ProgressBar::ProgressBar(std::string label, bool quiet)
@@ -75,17 +63,31 @@ void ProgressBar::finish() {
   drawn_ = false;
 }
 
-Status parse_task(const std::string& s, uint32_t* task, uint32_t* num_tasks) {
-  auto slash = s.find('/');
-  try {
-    if (slash == std::string::npos) throw std::invalid_argument("no slash");
-    *task = static_cast<uint32_t>(std::stoul(s.substr(0, slash)));
-    *num_tasks = static_cast<uint32_t>(std::stoul(s.substr(slash + 1)));
-  } catch (const std::exception&) {
-    return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected i/N, e.g. 0/4", s);
+Result<std::vector<uint32_t>> parse_token_ids(std::string_view flag, std::string_view text, uint32_t max, bool allow_empty) {
+  std::vector<uint32_t> ids;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t e = text.find_first_of(", ", pos);
+    if (e == std::string_view::npos) e = text.size();
+    const std::string_view item = text.substr(pos, e - pos);
+    pos = e + 1;
+    if (item.empty()) continue;
+    auto v = parse_integer_unsigned("", item, max);
+    if (!v.is_ok()) return make_error(ErrorCode::kInvalidArgument, "{}: '{}' is not a token id (expected an integer in [0, {}])", flag, item, max);
+    ids.push_back(static_cast<uint32_t>(*v));
   }
-  if (*num_tasks == 0 || *task >= *num_tasks)
-    return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected 0 <= i < N", s);
+  if (ids.empty() && !allow_empty) return make_error(ErrorCode::kInvalidArgument, "{}: no token ids given", flag);
+  return ids;
+}
+
+Status parse_task(const std::string& s, uint32_t* task, uint32_t* num_tasks) {
+  const auto slash = s.find('/');
+  auto i = parse_integer_unsigned("", std::string_view(s).substr(0, slash), UINT32_MAX);
+  auto n = parse_integer_unsigned("", slash == std::string::npos ? std::string_view() : std::string_view(s).substr(slash + 1), UINT32_MAX);
+  if (!i.is_ok() || !n.is_ok()) return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected i/N, e.g. 0/4", s);
+  if (*n == 0 || *i >= *n) return make_error(ErrorCode::kInvalidArgument, "--task '{}': expected 0 <= i < N", s);
+  *task = static_cast<uint32_t>(*i);
+  *num_tasks = static_cast<uint32_t>(*n);
   return Status::ok();
 }
 

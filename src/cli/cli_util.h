@@ -1,22 +1,15 @@
-// Shared CLI plumbing: error reporting, exit codes, the progress bar, option helpers.
-// Only src/cli prints or exits (design.md).
+// Shared CLI plumbing: the progress bar, -q, --task. The command dialect itself (options,
+// validation, running, error reporting) is in cli/command.h.
 #pragma once
-#include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/progress.h"
 #include "core/status.h"
 
 namespace longctx::cli {
-
-// Exit status of the subcommand that ran (set by its callback).
-int& exit_code();
-
-// Prints "longctx: error: ..." and returns 1.
-int fail(const Status& st);
-int fail(const std::string& message);
 
 // A terminal progress bar with rate and ETA on stderr. On a TTY it redraws one line ~5x/s;
 // otherwise (logs, CI) it prints a line every 10 s. Quiet mode prints nothing.
@@ -36,14 +29,12 @@ class ProgressBar {
 
 bool& global_quiet();
 
+// Token ids given as text (--ids, --prompt-ids): decimal integers in [0, max] separated by commas
+// or spaces. Fails naming the flag and the first item that is not a token id, or when there are
+// none and !allow_empty.
+Result<std::vector<uint32_t>> parse_token_ids(std::string_view flag, std::string_view text, uint32_t max, bool allow_empty);
+
 // Parses "i/N" for --task.
 Status parse_task(const std::string& s, uint32_t* task, uint32_t* num_tasks);
-
-// Registers a subcommand group's commands. Each lives in its own cmd_*.cc file.
-void register_corpus_commands(CLI::App& app);
-void register_tokenizer_commands(CLI::App& app);
-void register_tokenize_commands(CLI::App& app);
-void register_stats_commands(CLI::App& app);
-void register_mix_commands(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -1,34 +1,24 @@
-// longctx mix | mix report | mix compare | mix merge | export | inspect | verify (issue 3)
+// longctx mix | mix report | mix compare | mix synth-store | mix merge | export | inspect | verify
+#include "cli/cmd_mix.h"
+
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "cli/cli_util.h"
+#include "cli/command.h"
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/json_util.h"
 #include "core/units.h"
-#include "mix/mixture.h"
-#include "mix/synth_store.h"
+#include "core/validate.h"
+#include "mix/compare.h"
 #include "store/exporters.h"
 #include "store/packed_shards.h"
 #include "tokenizer/tokenizer.h"
 
 namespace longctx::cli {
 namespace {
-
-struct MixOpts {
-  std::string store, out, strategy = "per-source-upsample", tokens, seq_len = "80K", max_doc = "128K", task = "0/1";
-  std::string last = "drop", domain_shares, shard_tokens = "64M";
-  std::vector<std::string> exports, figures;
-  std::string report_json, report_md;
-  uint64_t seed = 1, at = 4096, long_threshold = 4096;
-  double long_share = 0.7, keep_short = 0.1, weight = 0.6, chars_per_token = 3.68;
-  std::vector<std::string> domains = {"RedPajamaBook", "RedPajamaArXiv", "RedPajamaGithub"};
-  bool no_repeat = false, plan_only = false, eos = false, no_bos = false, no_split = false, overwrite = false;
-  int64_t bos_id = -1, eos_id = -1, pad_id = 0;
-  int threads = 0;
-};
 
 Status parse_shares(const std::string& s, std::map<std::string, double>* out) {
   size_t pos = 0;
@@ -38,45 +28,24 @@ Status parse_shares(const std::string& s, std::map<std::string, double>* out) {
     std::string item = s.substr(pos, comma - pos);
     size_t eq = item.find('=');
     if (eq == std::string::npos) return make_error(ErrorCode::kInvalidArgument, "--domain-shares: '{}' is not NAME=SHARE", item);
-    try {
-      (*out)[item.substr(0, eq)] = std::stod(item.substr(eq + 1));
-    } catch (...) {
-      return make_error(ErrorCode::kInvalidArgument, "--domain-shares: '{}' is not a number", item.substr(eq + 1));
-    }
+    auto v = parse_real("", item.substr(eq + 1));
+    if (!v.is_ok()) return make_error(ErrorCode::kInvalidArgument, "--domain-shares: '{}' is not a number", item.substr(eq + 1));
+    (*out)[item.substr(0, eq)] = *v;
     pos = comma + 1;
   }
   return Status::ok();
 }
 
-Result<MixConfig> to_config(const MixOpts& o, const DocumentStore& store) {
-  MixConfig c;
-  LONGCTX_ASSIGN_OR_RETURN(c.strategy, parse_mix_strategy(o.strategy));
-  LONGCTX_ASSIGN_OR_RETURN(c.total_tokens, parse_token_count(o.tokens));
-  LONGCTX_ASSIGN_OR_RETURN(c.seq_len, parse_seq_len(o.seq_len));
-  LONGCTX_ASSIGN_OR_RETURN(c.max_doc, parse_seq_len(o.max_doc));
-  c.seed = o.seed;
-  c.cut_at = o.at;
-  c.long_threshold = o.long_threshold;
-  c.long_share = o.long_share;
-  c.keep_short = o.keep_short;
-  c.upsample_domains = o.domains;
-  c.upsample_weight = o.weight;
-  c.paper_chars_per_token = o.chars_per_token;
-  if (!o.domain_shares.empty()) LONGCTX_RETURN_IF_ERROR(parse_shares(o.domain_shares, &c.domain_shares));
-  c.no_repeat = o.no_repeat;
+// BOS and EOS ids: the flags', else the store's tokenizer's (manifest "tokenizer").
+Status set_special_ids(const MixOptions& o, const DocumentStore& store, MixConfig* c) {
   const auto tok = store.manifest().value("tokenizer", nlohmann::json::object());
   int64_t bos = o.bos_id >= 0 ? o.bos_id : tok.value("bos_id", int64_t{1});
   int64_t eos = o.eos_id >= 0 ? o.eos_id : tok.value("eos_id", int64_t{2});
-  c.bos = !o.no_bos;
-  c.eos = o.eos;
-  if (c.bos && bos < 0) return make_error(ErrorCode::kInvalidArgument, "the store's tokenizer has no BOS token: pass --bos-id or --no-bos");
-  if (c.eos && eos < 0) return make_error(ErrorCode::kInvalidArgument, "the store's tokenizer has no EOS token: pass --eos-id");
-  c.bos_id = static_cast<uint32_t>(std::max<int64_t>(bos, 0));
-  c.eos_id = static_cast<uint32_t>(std::max<int64_t>(eos, 0));
-  c.pad_id = static_cast<uint32_t>(o.pad_id);
-  c.split = !o.no_split;
-  c.last = o.last == "pad" ? LastChunk::kPad : LastChunk::kDrop;
-  return c;
+  if (c->bos && bos < 0) return make_error(ErrorCode::kInvalidArgument, "the store's tokenizer has no BOS token: pass --bos-id or --no-bos");
+  if (c->eos && eos < 0) return make_error(ErrorCode::kInvalidArgument, "the store's tokenizer has no EOS token: pass --eos-id");
+  c->bos_id = static_cast<uint32_t>(std::max<int64_t>(bos, 0));
+  c->eos_id = static_cast<uint32_t>(std::max<int64_t>(eos, 0));
+  return Status::ok();
 }
 
 Status write_report_files(const MixReport& r, const std::string& json, const std::string& md, const std::vector<std::string>& figs) {
@@ -89,13 +58,8 @@ Status write_report_files(const MixReport& r, const std::string& json, const std
   return Status::ok();
 }
 
-Result<MixReport> load_report(const std::string& dir) {
-  LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(dir + "/manifest.json"));
-  if (!m.contains("report")) return make_error(ErrorCode::kCorrupt, "'{}/manifest.json' has no mixture report", dir);
-  return report_from_json(m["report"]);
-}
-
-Status run_export(const std::string& dir, const std::string& format, const std::string& out) {
+// Exports a packed mixture directory and verifies what was written.
+Status export_and_verify(const std::string& dir, const std::string& format, const std::string& out) {
   LONGCTX_ASSIGN_OR_RETURN(PackedDataset d, open_packed_dir(dir));
   Result<ExportSummary> r = make_error(ErrorCode::kInvalidArgument, "unknown export format '{}': expected megatron, llmc or jsonl", format);
   if (format == "megatron") r = export_megatron(d, out);
@@ -107,81 +71,205 @@ Status run_export(const std::string& dir, const std::string& format, const std::
   return Status::ok();
 }
 
-void run_mix_command(const MixOpts& o) {
-  auto store = DocumentStore::open(o.store);
-  if (!store.is_ok()) {
-    exit_code() = fail(store.status());
-    return;
-  }
-  auto cfg = to_config(o, *store);
-  if (!cfg.is_ok()) {
-    exit_code() = fail(cfg.status());
-    return;
-  }
-  if (o.plan_only) {
-    auto m = build_mixture(*store, *cfg);
-    if (!m.is_ok()) {
-      exit_code() = fail(m.status());
-      return;
-    }
-    fmt::print("{}", plan_table(m->plan));
-    Status st;
-    if (!o.out.empty()) {
-      st = make_dirs(o.out);
-      if (st.is_ok()) st = write_json_atomic(o.out + "/plan.json", plan_json(m->plan));
-      if (st.is_ok()) fmt::print(stderr, "wrote {}/plan.json\n", o.out);
-    }
-    if (!st.is_ok()) exit_code() = fail(st);
-    return;
-  }
-  if (o.out.empty()) {
-    exit_code() = fail("--out is required (unless --plan-only)");
-    return;
-  }
-  MixRunConfig rc;
-  rc.mix = *cfg;
-  rc.out_dir = o.out;
-  rc.threads = o.threads;
-  rc.overwrite = o.overwrite;
-  Status st = parse_task(o.task, &rc.task, &rc.num_tasks);
-  auto shard = parse_token_count(o.shard_tokens);
-  if (!st.is_ok() || !shard.is_ok()) {
-    exit_code() = fail(!st.is_ok() ? st : shard.status());
-    return;
-  }
-  rc.shard_tokens = *shard;
-  ProgressBar bar("mix", global_quiet());
-  auto sum = run_mix(*store, rc, bar.fn());
-  bar.finish();
-  if (!sum.is_ok()) {
-    exit_code() = fail(sum.status());
-    return;
-  }
-  fmt::print("{} chunks x {} = {} tokens in {} shards ({} reused) -> {} ({:.1f}s, {:.1f}M tokens/s)\n", sum->chunks, cfg->seq_len,
-             sum->tokens, sum->shards_written + sum->shards_reused, sum->shards_reused, o.out, sum->seconds,
-             sum->tokens / std::max(sum->seconds, 1e-9) / 1e6);
-  auto rep = load_report(o.out);
-  st = rep.status();
-  if (st.is_ok()) {
-    fmt::print("{}", report_table(*rep));
-    st = write_report_files(*rep, o.report_json, o.report_md, o.figures);
-  }
-  if (st.is_ok() && rc.num_tasks == 1) {
-    for (const auto& e : o.exports) {
-      std::string out = e == "jsonl" ? o.out + "/rows.jsonl" : o.out + "/" + e;
-      if (e == "llmc") out = o.out + "/llmc";
-      if (e == "megatron") out = o.out + "/megatron";
-      st = run_export(o.out, e, out);
-      if (!st.is_ok()) break;
-    }
-  }
-  if (!st.is_ok()) exit_code() = fail(st);
+// `mix --plan-only`: the plan as a table, and as --out/plan.json when --out is given.
+Status plan_only(const MixOptions& o, const DocumentStore& store, const MixConfig& cfg) {
+  LONGCTX_ASSIGN_OR_RETURN(Mixture m, build_mixture(store, cfg));
+  fmt::print("{}", plan_table(m.plan));
+  if (o.out.empty()) return Status::ok();
+  LONGCTX_RETURN_IF_ERROR(make_dirs(o.out));
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/plan.json", plan_json(m.plan)));
+  fmt::print(stderr, "wrote {}/plan.json\n", o.out);
+  return Status::ok();
 }
 
 }  // namespace
 
+Result<MixConfig> MixOptions::to_config() const {
+  MixConfig c;
+  LONGCTX_ASSIGN_OR_RETURN(c.strategy, parse_mix_strategy(strategy));
+  LONGCTX_ASSIGN_OR_RETURN(c.total_tokens, parse_token_count(tokens));
+  LONGCTX_ASSIGN_OR_RETURN(c.seq_len, parse_seq_len(seq_len));
+  LONGCTX_ASSIGN_OR_RETURN(c.max_doc, parse_seq_len(max_doc));
+  c.seed = seed;
+  c.cut_at = at;
+  c.long_threshold = long_threshold;
+  c.long_share = long_share;
+  c.keep_short = keep_short;
+  c.upsample_domains = domains;
+  c.upsample_weight = weight;
+  c.paper_chars_per_token = chars_per_token;
+  if (!domain_shares.empty()) LONGCTX_RETURN_IF_ERROR(parse_shares(domain_shares, &c.domain_shares));
+  c.no_repeat = no_repeat;
+  c.bos = !no_bos;
+  c.eos = eos;
+  LONGCTX_RETURN_IF_ERROR(check_range("--bos-id", bos_id, int64_t{-1}, int64_t{UINT32_MAX}));
+  LONGCTX_RETURN_IF_ERROR(check_range("--eos-id", eos_id, int64_t{-1}, int64_t{UINT32_MAX}));
+  LONGCTX_RETURN_IF_ERROR(check_range("--pad-id", pad_id, int64_t{0}, int64_t{UINT32_MAX}));
+  c.pad_id = static_cast<uint32_t>(pad_id);
+  c.split = !no_split;
+  c.last = last == "pad" ? LastChunk::kPad : LastChunk::kDrop;
+  LONGCTX_RETURN_IF_ERROR(c.validate());
+  return c;
+}
+
+Result<MixRunConfig> MixOptions::to_run_config(const MixConfig& mix) const {
+  MixRunConfig rc;
+  rc.mix = mix;
+  rc.out_dir = out;
+  LONGCTX_RETURN_IF_ERROR(check_range("--threads", threads, 0, kMaxThreads));
+  rc.threads = threads;
+  rc.overwrite = overwrite;
+  LONGCTX_RETURN_IF_ERROR(parse_task(task, &rc.task, &rc.num_tasks));
+  LONGCTX_ASSIGN_OR_RETURN(rc.shard_tokens, parse_token_count(shard_tokens));
+  LONGCTX_RETURN_IF_ERROR(check_range("--shard-tokens", rc.shard_tokens, uint64_t{1}, kMaxMixTokens));
+  return rc;
+}
+
+Status MixOptions::validate() const {
+  if (store.empty() || tokens.empty()) return make_error(ErrorCode::kInvalidArgument, "mix needs STORE and --tokens");
+  LONGCTX_ASSIGN_OR_RETURN(MixConfig c, to_config());
+  LONGCTX_RETURN_IF_ERROR(to_run_config(c).status());
+  if (!plan_only && out.empty()) return make_error(ErrorCode::kInvalidArgument, "--out is required (unless --plan-only)");
+  return Status::ok();
+}
+
+Status run_mix(const MixOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(MixConfig cfg, o.to_config());
+  LONGCTX_ASSIGN_OR_RETURN(DocumentStore store, DocumentStore::open(o.store));
+  LONGCTX_RETURN_IF_ERROR(set_special_ids(o, store, &cfg));
+  if (o.plan_only) return plan_only(o, store, cfg);
+  LONGCTX_ASSIGN_OR_RETURN(MixRunConfig rc, o.to_run_config(cfg));
+  ProgressBar bar("mix", global_quiet());
+  auto sum = longctx::run_mix(store, rc, bar.fn());
+  bar.finish();
+  LONGCTX_RETURN_IF_ERROR(sum.status());
+  fmt::print("{} chunks x {} = {} tokens in {} shards ({} reused) -> {} ({:.1f}s, {:.1f}M tokens/s)\n", sum->chunks, cfg.seq_len,
+             sum->tokens, sum->shards_written + sum->shards_reused, sum->shards_reused, o.out, sum->seconds,
+             sum->tokens / std::max(sum->seconds, 1e-9) / 1e6);
+  LONGCTX_ASSIGN_OR_RETURN(MixReport rep, read_mix_report(o.out));
+  fmt::print("{}", report_table(rep));
+  LONGCTX_RETURN_IF_ERROR(write_report_files(rep, o.report_json, o.report_md, o.figures));
+  if (rc.num_tasks != 1) return Status::ok();
+  for (const auto& e : o.exports) {
+    std::string out = e == "jsonl" ? o.out + "/rows.jsonl" : o.out + "/" + e;
+    if (e == "llmc") out = o.out + "/llmc";
+    if (e == "megatron") out = o.out + "/megatron";
+    LONGCTX_RETURN_IF_ERROR(export_and_verify(o.out, e, out));
+  }
+  return Status::ok();
+}
+
+Status run_mix_report(const MixReportOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(MixReport rep, read_mix_report(o.dir));
+  fmt::print("{}", report_table(rep));
+  return write_report_files(rep, o.json, o.markdown, o.figures);
+}
+
+Status run_mix_compare(const MixCompareOptions& o) {
+  std::vector<MixReport> reps;
+  std::vector<std::string> names;
+  for (const auto& d : o.dirs) {
+    LONGCTX_ASSIGN_OR_RETURN(MixReport rep, read_mix_report(d));
+    reps.push_back(std::move(rep));
+    names.push_back(std::filesystem::path(d).filename().string());
+  }
+  const std::string table = compare_table(reps, names);
+  fmt::print("{}", table);
+  if (!o.markdown.empty()) LONGCTX_RETURN_IF_ERROR(write_file_atomic(o.markdown, table));
+  for (const auto& f : o.figures) {
+    LONGCTX_RETURN_IF_ERROR(draw_mix_figure(reps, names, true, f));
+    fmt::print(stderr, "wrote {}\n", f);
+  }
+  return Status::ok();
+}
+
+Result<SynthStoreConfig> MixSynthStoreOptions::to_config() const {
+  SynthStoreConfig c = config;
+  LONGCTX_ASSIGN_OR_RETURN(c.tokens, parse_token_count(tokens));
+  LONGCTX_RETURN_IF_ERROR(check_range("--tokens", c.tokens, uint64_t{1}, kMaxMixTokens));
+  return c;
+}
+
+Status run_mix_synth_store(const MixSynthStoreOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(SynthStoreConfig c, o.to_config());
+  LONGCTX_RETURN_IF_ERROR(build_synth_store(c));
+  fmt::print("wrote synthetic store {} ({} tokens)\n", c.out_dir, c.tokens);
+  return Status::ok();
+}
+
+Status run_mix_merge(const MixMergeOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(merge_mix_tasks(o.inputs, o.out));
+  LONGCTX_RETURN_IF_ERROR(verify_packed_dir(o.out));
+  fmt::print("merged {} tasks -> {} (verified)\n", o.inputs.size(), o.out);
+  return Status::ok();
+}
+
+Status run_export(const ExportOptions& o) { return export_and_verify(o.dir, o.format, o.out); }
+
+namespace {
+
+// The tokenizer `inspect` decodes with: --tokenizer, else the store's when it is still where the
+// store's manifest says; null when neither.
+Result<std::unique_ptr<Tokenizer>> inspect_tokenizer(const InspectOptions& o, const PackedDataset& d) {
+  std::string path = o.tokenizer;
+  if (path.empty()) {
+    auto sm = read_json_file(d.manifest.value("store", nlohmann::json::object()).value("dir", std::string()) + "/manifest.json");
+    if (sm.is_ok()) {
+      std::string p = sm->value("tokenizer", nlohmann::json::object()).value("path", std::string());
+      if (!p.empty() && file_exists(p)) path = p;
+    }
+  }
+  if (path.empty()) return std::unique_ptr<Tokenizer>();
+  return load_tokenizer(path);
+}
+
+// One chunk: its spans, each with its domain, source document and first tokens (text or ids).
+void print_chunk(const PackedDataset& d, const PackedShard& s, uint64_t c, uint64_t g, const std::string& file, const Tokenizer* tk,
+                 std::vector<uint32_t>* toks) {
+  s.chunk_tokens(c, toks);
+  fmt::print("\nchunk {} ({}):\n", g, file);
+  for (const auto& sp : s.chunk_spans(c)) {
+    std::string dom = sp.domain == kPadDomain ? "<pad>" : sp.domain < d.domains.size() ? d.domains[sp.domain] : "?";
+    fmt::print("  [{:>7}, {:>7}) {:<24} doc {} from token {}{}{}{}\n", sp.start, sp.end, dom, hex64(sp.doc_id), sp.doc_offset,
+               sp.flags & kSpanStart ? " start" : "", sp.flags & kSpanEnd ? " end" : "",
+               (sp.flags >> 8) ? fmt::format(" repeat {}", sp.flags >> 8) : "");
+    std::span<const uint32_t> ids(toks->data() + sp.start, std::min<uint64_t>(sp.end - sp.start, 24));
+    if (tk) {
+      auto text = tk->decode(ids);
+      fmt::print("      {:?}{}\n", text.is_ok() ? *text : std::string("?"), sp.end - sp.start > 24 ? " ..." : "");
+    } else {
+      fmt::print("      ids {}{}\n", fmt::join(ids, " "), sp.end - sp.start > 24 ? " ..." : "");
+    }
+  }
+}
+
+}  // namespace
+
+Status run_inspect(const InspectOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(PackedDataset d, open_packed_dir(o.dir));
+  LONGCTX_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tk, inspect_tokenizer(o, d));
+  fmt::print("{}: {} chunks x {} tokens (uint{}), {} shards, strategy {}\n", o.dir, d.num_chunks, d.seq_len, 8 * d.token_bytes,
+             d.shard_files.size(), d.manifest["mix"].value("strategy", "?"));
+  std::vector<uint32_t> toks;
+  for (const auto& f : d.shard_files) {
+    LONGCTX_ASSIGN_OR_RETURN(PackedShard s, PackedShard::open(f));
+    const uint64_t base = s.header().first_chunk;
+    for (uint64_t c = 0; c < s.num_chunks(); ++c) {
+      const uint64_t g = base + c;
+      if (g >= o.chunk && g - o.chunk < o.count) print_chunk(d, s, c, g, f, tk.get(), &toks);
+    }
+  }
+  return Status::ok();
+}
+
+Status run_verify(const VerifyOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(std::filesystem::is_directory(o.path) ? verify_packed_dir(o.path) : verify_export(o.path));
+  fmt::print("{}: ok\n", o.path);
+  return Status::ok();
+}
+
 void register_mix_commands(CLI::App& app) {
-  auto o = std::make_shared<MixOpts>();
+  auto o = std::make_shared<MixOptions>();
   auto* c = app.add_subcommand("mix", "Build a long-context training mixture from a store: plan, sample, shuffle, pack, write shards");
   c->require_subcommand(0, 1);
   c->add_option("store", o->store, "Document store directory");
@@ -189,27 +277,27 @@ void register_mix_commands(CLI::App& app) {
                 "original | cut | natural | per-source-upsample | global-upsample | upsample-domains | paper-script")->capture_default_str();
   c->add_option("--tokens", o->tokens, "Token budget (K/M/B = 10^3/10^6/10^9), rounded down to whole sequences");
   c->add_option("--seq-len", o->seq_len, "Sequence length (K = 1,024: 80K = 81,920)")->capture_default_str();
-  c->add_option("--seed", o->seed, "Seed of every sampling and shuffling decision")->capture_default_str();
+  add_number(c, "--seed", o->seed, "Seed of every sampling and shuffling decision");
   c->add_option("--out", o->out, "Output directory (packed shards + manifest.json)");
-  c->add_option("--at", o->at, "cut: piece length in tokens")->capture_default_str();
+  add_number(c, "--at", o->at, "cut: piece length in tokens");
   c->add_option("--max-doc", o->max_doc, "natural: longest document kept whole (K = 1,024)")->capture_default_str();
-  c->add_option("--long-threshold", o->long_threshold, "A document is long when it has more tokens than this")->capture_default_str();
-  c->add_option("--long-share", o->long_share, "per-source-upsample: share of each domain's tokens from long documents")->capture_default_str();
-  c->add_option("--keep-short", o->keep_short, "global-upsample / paper-script: keep probability of short documents")->capture_default_str();
+  add_number(c, "--long-threshold", o->long_threshold, "A document is long when it has more tokens than this");
+  add_number(c, "--long-share", o->long_share, "per-source-upsample: share of each domain's tokens from long documents");
+  add_number(c, "--keep-short", o->keep_short, "global-upsample / paper-script: keep probability of short documents");
   c->add_option("--domains", o->domains, "upsample-domains: the domains to upsample")->delimiter(',')->capture_default_str();
-  c->add_option("--weight", o->weight, "upsample-domains: their joint token share")->capture_default_str();
-  c->add_option("--domain-shares", o->domain_shares, "Target domain shares NAME=SHARE,... (default: the store's own)");
-  c->add_option("--chars-per-token", o->chars_per_token, "paper-script: length estimate chars/N as in the authors' script (0: exact lengths)")->capture_default_str();
+  add_number(c, "--weight", o->weight, "upsample-domains: their joint token share");
+  c->add_option("--domain-shares", o->domain_shares, "Target domain shares NAME=SHARE,... each in [0, 1], summing to 1 (default: the store's own)");
+  add_number(c, "--chars-per-token", o->chars_per_token, "paper-script: length estimate chars/N as in the authors' script (0: exact lengths)");
   c->add_flag("--no-repeat", o->no_repeat, "Fail (naming the domain and the shortfall) instead of repeating documents");
   c->add_flag("--plan-only", o->plan_only, "Print the plan (and write --out/plan.json) without touching token data");
   c->add_flag("--eos", o->eos, "Append EOS to every document piece");
   c->add_flag("--no-bos", o->no_bos, "Do not prepend BOS");
-  c->add_option("--bos-id", o->bos_id, "BOS id (default: the store's tokenizer)");
-  c->add_option("--eos-id", o->eos_id, "EOS id (default: the store's tokenizer)");
-  c->add_option("--pad-id", o->pad_id, "Padding id")->capture_default_str();
+  add_number(c, "--bos-id", o->bos_id, "BOS id (-1: the store's tokenizer's)");
+  add_number(c, "--eos-id", o->eos_id, "EOS id (-1: the store's tokenizer's)");
+  add_number(c, "--pad-id", o->pad_id, "Padding id");
   c->add_flag("--no-split", o->no_split, "Start a new sequence when a document does not fit (padding the rest)");
   c->add_option("--last", o->last, "The final partial sequence: drop or pad")->check(CLI::IsMember({"drop", "pad"}))->capture_default_str();
-  c->add_option("--threads", o->threads, "Writer threads (0 = all cores)")->capture_default_str();
+  add_number(c, "--threads", o->threads, "Writer threads (0 = all cores)");
   c->add_option("--task", o->task, "Write share i of N of the shards (join with `mix merge`)")->capture_default_str();
   c->add_option("--shard-tokens", o->shard_tokens, "Tokens per shard file")->capture_default_str();
   c->add_option("--export", o->exports, "Also export: megatron, llmc, jsonl (repeatable)")->delimiter(',');
@@ -217,201 +305,74 @@ void register_mix_commands(CLI::App& app) {
   c->add_option("--report-markdown", o->report_md, "Write the mixture report as Markdown");
   c->add_option("--figure", o->figures, "Draw the report (.png/.svg; also <stem>-domains.<ext>)");
   c->add_flag("--overwrite", o->overwrite, "Replace a finished mixture in --out");
-  c->footer(
-      "Examples:\n"
-      "  longctx mix data/store --strategy per-source-upsample --tokens 5B --seq-len 80K --out data/mix\n"
-      "  longctx mix data/store --strategy cut --at 4096 --tokens 1B --seq-len 4K --out data/cut4k\n"
-      "  longctx mix data/store --strategy global-upsample --keep-short 0.1 --tokens 1B --plan-only\n"
-      "  longctx mix data/store ... --task 3/8 --out part3   # then: longctx mix merge part0 ... part7 --out mix\n"
-      "A killed run resumes (same bytes) when the same command is run again.");
-  c->callback([c, o] {
-    if (!c->get_subcommands().empty()) return;
-    if (o->store.empty() || o->tokens.empty()) {
-      exit_code() = fail("mix needs STORE and --tokens");
-      return;
-    }
-    run_mix_command(*o);
-  });
-
+  set_examples(c,
+               {"longctx mix data/store --strategy per-source-upsample --tokens 5B --seq-len 80K --out data/mix",
+                "longctx mix data/store --strategy cut --at 4096 --tokens 1B --seq-len 4K --out data/cut4k",
+                "longctx mix data/store --strategy global-upsample --keep-short 0.1 --tokens 1B --plan-only",
+                "longctx mix data/store ... --task 3/8 --out part3   # then: longctx mix merge part0 ... part7 --out mix"},
+               "A killed run resumes (same bytes) when the same command is run again.");
+  set_run(c, o, run_mix);
   {
-    auto dir = std::make_shared<std::string>();
-    auto json = std::make_shared<std::string>(), md = std::make_shared<std::string>();
-    auto figs = std::make_shared<std::vector<std::string>>();
-    auto* r = c->add_subcommand("report", "Show the report of a finished mixture (table; JSON, Markdown, figures)");
-    r->add_option("dir", *dir, "Mixture directory")->required();
-    r->add_option("--json", *json, "Write JSON");
-    r->add_option("--markdown", *md, "Write Markdown");
-    r->add_option("--figure", *figs, "Draw (.png/.svg)");
-    r->callback([=] {
-      auto rep = load_report(*dir);
-      Status st = rep.status();
-      if (st.is_ok()) {
-        fmt::print("{}", report_table(*rep));
-        st = write_report_files(*rep, *json, *md, *figs);
-      }
-      if (!st.is_ok()) exit_code() = fail(st);
-    });
+    auto r = std::make_shared<MixReportOptions>();
+    auto* s = c->add_subcommand("report", "Show the report of a finished mixture (table; JSON, Markdown, figures)");
+    s->add_option("dir", r->dir, "Mixture directory")->required();
+    s->add_option("--json", r->json, "Write JSON");
+    s->add_option("--markdown", r->markdown, "Write Markdown");
+    s->add_option("--figure", r->figures, "Draw (.png/.svg)");
+    set_examples(s, {"longctx mix report data/mix --markdown mix.md --figure mix.png"});
+    set_run(s, r, run_mix_report);
   }
   {
-    auto dirs = std::make_shared<std::vector<std::string>>();
-    auto fig = std::make_shared<std::vector<std::string>>();
-    auto md = std::make_shared<std::string>();
-    auto* r = c->add_subcommand("compare", "Mixtures side by side: domain shares and long-document shares (paper Figure 2)");
-    r->add_option("dirs", *dirs, "Mixture directories")->required();
-    r->add_option("--figure", *fig, "Draw (.png/.svg; also <stem>-domains.<ext>)");
-    r->add_option("--markdown", *md, "Write the comparison table as Markdown");
-    r->callback([=] {
-      std::vector<MixReport> reps;
-      std::vector<std::string> names;
-      for (const auto& d : *dirs) {
-        auto rep = load_report(d);
-        if (!rep.is_ok()) {
-          exit_code() = fail(rep.status());
-          return;
-        }
-        reps.push_back(*rep);
-        names.push_back(std::filesystem::path(d).filename().string());
-      }
-      std::string th = fmt::format(">{}K", reps[0].long_threshold / 1024);
-      std::string t = "| domain | store share | store " + th + " |";
-      std::string sep = "| --- | ---: | ---: |";
-      for (const auto& n : names) {
-        t += fmt::format(" {} share | {} {} |", n, n, th);
-        sep += " ---: | ---: |";
-      }
-      t += "\n" + sep + "\n";
-      for (size_t i = 0; i < reps[0].after.size(); ++i) {
-        t += fmt::format("| {} | {:.2f}% | {:.1f}% |", reps[0].before[i].name, 100 * reps[0].before[i].token_share, 100 * reps[0].before[i].long_share);
-        for (const auto& r2 : reps)
-          t += i < r2.after.size() ? fmt::format(" {:.2f}% | {:.1f}% |", 100 * r2.after[i].token_share, 100 * r2.after[i].long_share) : " - | - |";
-        t += "\n";
-      }
-      fmt::print("{}", t);
-      Status st;
-      if (!md->empty()) st = write_file_atomic(*md, t);
-      for (const auto& f : *fig) {
-        if (!st.is_ok()) break;
-        st = draw_mix_figure(reps, names, true, f);
-        if (st.is_ok()) fmt::print(stderr, "wrote {}\n", f);
-      }
-      if (!st.is_ok()) exit_code() = fail(st);
-    });
+    auto r = std::make_shared<MixCompareOptions>();
+    auto* s = c->add_subcommand("compare", "Mixtures side by side: domain shares and long-document shares (paper Figure 2)");
+    s->add_option("dirs", r->dirs, "Mixture directories")->required();
+    s->add_option("--figure", r->figures, "Draw (.png/.svg; also <stem>-domains.<ext>)");
+    s->add_option("--markdown", r->markdown, "Write the comparison table as Markdown");
+    set_examples(s, {"longctx mix compare data/mix data/cut4k --figure compare.svg"});
+    set_run(s, r, run_mix_compare);
   }
   {
-    auto sc = std::make_shared<SynthStoreConfig>();
-    auto tokens = std::make_shared<std::string>("100M");
-    auto* r = c->add_subcommand("synth-store", "Write a SlimPajama-shaped synthetic document store directly (random ids; for scale tests)");
-    r->add_option("--tokens", *tokens, "Total tokens (K/M/B = 10^3/10^6/10^9)")->capture_default_str();
-    r->add_option("--out", sc->out_dir, "Store directory")->required();
-    r->add_option("--seed", sc->seed, "Seed")->capture_default_str();
-    r->callback([=] {
-      auto t = parse_token_count(*tokens);
-      Status st = t.status();
-      if (st.is_ok()) {
-        sc->tokens = *t;
-        st = build_synth_store(*sc);
-      }
-      if (!st.is_ok()) exit_code() = fail(st);
-      else fmt::print("wrote synthetic store {} ({} tokens)\n", sc->out_dir, sc->tokens);
-    });
+    auto r = std::make_shared<MixSynthStoreOptions>();
+    auto* s = c->add_subcommand("synth-store", "Write a SlimPajama-shaped synthetic document store directly (random ids; for scale tests)");
+    s->add_option("--tokens", r->tokens, "Total tokens (K/M/B = 10^3/10^6/10^9)")->capture_default_str();
+    s->add_option("--out", r->config.out_dir, "Store directory")->required();
+    add_number(s, "--seed", r->config.seed, "Seed");
+    set_examples(s, {"longctx mix synth-store --tokens 1B --out data/synth-store"});
+    set_run(s, r, run_mix_synth_store);
   }
   {
-    auto ins = std::make_shared<std::vector<std::string>>();
-    auto out = std::make_shared<std::string>();
-    auto* r = c->add_subcommand("merge", "Join the outputs of `mix --task i/N` (N directories) into one mixture");
-    r->add_option("inputs", *ins, "Task output directories")->required();
-    r->add_option("--out", *out, "Output directory")->required();
-    r->callback([=] {
-      Status st = merge_mix_tasks(*ins, *out);
-      if (st.is_ok()) st = verify_packed_dir(*out);
-      if (!st.is_ok()) exit_code() = fail(st);
-      else fmt::print("merged {} tasks -> {} (verified)\n", ins->size(), *out);
-    });
+    auto r = std::make_shared<MixMergeOptions>();
+    auto* s = c->add_subcommand("merge", "Join the outputs of `mix --task i/N` (N directories) into one mixture");
+    s->add_option("inputs", r->inputs, "Task output directories")->required();
+    s->add_option("--out", r->out, "Output directory")->required();
+    set_examples(s, {"longctx mix merge part0 part1 part2 part3 --out data/mix"});
+    set_run(s, r, run_mix_merge);
   }
   {
-    auto dir = std::make_shared<std::string>(), format = std::make_shared<std::string>(), out = std::make_shared<std::string>();
-    auto* r = app.add_subcommand("export", "Export a packed mixture for other trainers: megatron (.bin/.idx), llmc shards, jsonl rows");
-    r->add_option("dir", *dir, "Mixture directory")->required();
-    r->add_option("--format", *format, "megatron, llmc or jsonl")->required()->check(CLI::IsMember({"megatron", "llmc", "jsonl"}));
-    r->add_option("--out", *out, "Output prefix (megatron: PREFIX.bin/.idx; llmc: PREFIX_000000.bin; jsonl: the file)")->required();
-    r->callback([=] {
-      Status st = run_export(*dir, *format, *out);
-      if (!st.is_ok()) exit_code() = fail(st);
-    });
+    auto r = std::make_shared<ExportOptions>();
+    auto* s = app.add_subcommand("export", "Export a packed mixture for other trainers: megatron (.bin/.idx), llmc shards, jsonl rows");
+    s->add_option("dir", r->dir, "Mixture directory")->required();
+    s->add_option("--format", r->format, "megatron, llmc or jsonl")->required()->check(CLI::IsMember({"megatron", "llmc", "jsonl"}));
+    s->add_option("--out", r->out, "Output prefix (megatron: PREFIX.bin/.idx; llmc: PREFIX_000000.bin; jsonl: the file)")->required();
+    set_examples(s, {"longctx export data/mix --format megatron --out data/mega"});
+    set_run(s, r, run_export);
   }
   {
-    auto dir = std::make_shared<std::string>(), tok = std::make_shared<std::string>();
-    auto chunk = std::make_shared<uint64_t>(0), count = std::make_shared<uint64_t>(1);
-    auto* r = app.add_subcommand("inspect", "Show a packed mixture: manifest summary, chunks with their document spans");
-    r->add_option("dir", *dir, "Mixture directory")->required();
-    r->add_option("--chunk", *chunk, "First chunk to show")->capture_default_str();
-    r->add_option("--count", *count, "Chunks to show")->capture_default_str();
-    r->add_option("--tokenizer", *tok, "Decode the spans' text with this tokenizer (default: the store's, if found)");
-    r->callback([=] {
-      auto d = open_packed_dir(*dir);
-      if (!d.is_ok()) {
-        exit_code() = fail(d.status());
-        return;
-      }
-      std::unique_ptr<Tokenizer> tk;
-      std::string tpath = *tok;
-      if (tpath.empty()) {  // the store's tokenizer, when it is still where the store says
-        auto sm = read_json_file(d->manifest.value("store", nlohmann::json::object()).value("dir", std::string()) + "/manifest.json");
-        if (sm.is_ok()) {
-          std::string p = sm->value("tokenizer", nlohmann::json::object()).value("path", std::string());
-          if (!p.empty() && file_exists(p)) tpath = p;
-        }
-      }
-      if (!tpath.empty()) {
-        auto t = load_tokenizer(tpath);
-        if (!t.is_ok()) {
-          exit_code() = fail(t.status());
-          return;
-        }
-        tk = std::move(*t);
-      }
-      fmt::print("{}: {} chunks x {} tokens (uint{}), {} shards, strategy {}\n", *dir, d->num_chunks, d->seq_len, 8 * d->token_bytes,
-                 d->shard_files.size(), d->manifest["mix"].value("strategy", "?"));
-      uint64_t base = 0;
-      std::vector<uint32_t> toks;
-      for (const auto& f : d->shard_files) {
-        auto s = PackedShard::open(f);
-        if (!s.is_ok()) {
-          exit_code() = fail(s.status());
-          return;
-        }
-        base = s->header().first_chunk;
-        for (uint64_t c = 0; c < s->num_chunks(); ++c) {
-          uint64_t g = base + c;
-          if (g < *chunk || g >= *chunk + *count) continue;
-          s->chunk_tokens(c, &toks);
-          fmt::print("\nchunk {} ({}):\n", g, f);
-          for (const auto& sp : s->chunk_spans(c)) {
-            std::string dom = sp.domain == kPadDomain ? "<pad>" : sp.domain < d->domains.size() ? d->domains[sp.domain] : "?";
-            fmt::print("  [{:>7}, {:>7}) {:<24} doc {} from token {}{}{}{}\n", sp.start, sp.end, dom, hex64(sp.doc_id), sp.doc_offset,
-                       sp.flags & kSpanStart ? " start" : "", sp.flags & kSpanEnd ? " end" : "",
-                       (sp.flags >> 8) ? fmt::format(" repeat {}", sp.flags >> 8) : "");
-            std::span<const uint32_t> ids(toks.data() + sp.start, std::min<uint64_t>(sp.end - sp.start, 24));
-            if (tk) {
-              auto text = tk->decode(ids);
-              fmt::print("      {:?}{}\n", text.is_ok() ? *text : std::string("?"), sp.end - sp.start > 24 ? " ..." : "");
-            } else {
-              fmt::print("      ids {}{}\n", fmt::join(ids, " "), sp.end - sp.start > 24 ? " ..." : "");
-            }
-          }
-        }
-      }
-    });
+    auto r = std::make_shared<InspectOptions>();
+    auto* s = app.add_subcommand("inspect", "Show a packed mixture: manifest summary, chunks with their document spans");
+    s->add_option("dir", r->dir, "Mixture directory")->required();
+    add_number(s, "--chunk", r->chunk, "First chunk to show");
+    add_number(s, "--count", r->count, "Chunks to show");
+    s->add_option("--tokenizer", r->tokenizer, "Decode the spans' text with this tokenizer (default: the store's, if found)");
+    set_examples(s, {"longctx inspect data/mix --chunk 0 --count 2"});
+    set_run(s, r, run_inspect);
   }
   {
-    auto path = std::make_shared<std::string>();
-    auto* r = app.add_subcommand("verify", "Check checksums and invariants of a packed mixture, a Megatron .idx, an llm.c shard or JSONL rows");
-    r->add_option("path", *path, "Mixture directory, PREFIX.idx, llm.c .bin or .jsonl")->required();
-    r->callback([=] {
-      Status st = std::filesystem::is_directory(*path) ? verify_packed_dir(*path) : verify_export(*path);
-      if (!st.is_ok()) exit_code() = fail(st);
-      else fmt::print("{}: ok\n", *path);
-    });
+    auto r = std::make_shared<VerifyOptions>();
+    auto* s = app.add_subcommand("verify", "Check checksums and invariants of a packed mixture, a Megatron .idx, an llm.c shard or JSONL rows");
+    s->add_option("path", r->path, "Mixture directory, PREFIX.idx, llm.c .bin or .jsonl")->required();
+    set_examples(s, {"longctx verify data/mix", "longctx verify data/mega.idx"});
+    set_run(s, r, run_verify);
   }
 }
 

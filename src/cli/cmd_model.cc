@@ -1,62 +1,30 @@
 // longctx model init | info | export-gguf | forward, and longctx generate.
 #include "cli/cmd_model.h"
 
-#include <chrono>
-#include <cstdio>
+#include <cmath>
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <sentencepiece_processor.h>
 
+#include "cli/cli_util.h"
+#include "cli/command.h"
 #include "core/file_io.h"
 #include "core/units.h"
+#include "core/validate.h"
 #include "kernels/cpu/threads.h"
 #include "model/checkpoint.h"
 #include "model/generate.h"
 #include "model/gguf.h"
+#include "model/gguf_vocab.h"
 #include "model/npy.h"
 #include "model/rope.h"
 #include "tokenizer/tokenizer.h"
 
 namespace longctx::cli {
-namespace {
 
 using namespace longctx::model;
 
-[[noreturn]] void fail(const Status& st) {
-  std::fprintf(stderr, "longctx: error: %s\n", st.message().c_str());
-  throw CLI::RuntimeError(1);
-}
-#define CLI_CHECK(expr)                 \
-  do {                                  \
-    ::longctx::Status _s = (expr);      \
-    if (!_s.is_ok()) fail(_s);          \
-  } while (0)
-template <typename T>
-T cli_value(Result<T> r) {
-  if (!r.is_ok()) fail(r.status());
-  return std::move(r).value();
-}
-
-Result<std::vector<int32_t>> parse_ids(const std::string& s) {
-  std::vector<int32_t> ids;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    try {
-      size_t used = 0;
-      const long v = std::stol(item, &used);
-      if (used != item.size() || v < 0 || v > INT32_MAX) throw std::invalid_argument(item);
-      ids.push_back((int32_t)v);
-    } catch (const std::exception&) {
-      return make_error(ErrorCode::kInvalidArgument, "--ids: '{}' is not a token id", item);
-    }
-  }
-  if (ids.empty()) return make_error(ErrorCode::kInvalidArgument, "no token ids given");
-  return ids;
-}
+namespace {
 
 Result<DType> parse_save_dtype(const std::string& s) {
   if (s == "f32" || s == "float32") return DType::kF32;
@@ -65,231 +33,252 @@ Result<DType> parse_save_dtype(const std::string& s) {
   return make_error(ErrorCode::kInvalidArgument, "--dtype '{}': expected f32, bf16 or f16", s);
 }
 
-std::string human_count(int64_t n) {
-  if (n >= 1000000000) return fmt::format("{:.2f}B", n / 1e9);
-  if (n >= 1000000) return fmt::format("{:.2f}M", n / 1e6);
-  if (n >= 1000) return fmt::format("{:.1f}K", n / 1e3);
-  return std::to_string(n);
+Result<GgufType> parse_gguf_type(const std::string& s) {
+  if (s == "f32") return GgufType::kF32;
+  if (s == "f16") return GgufType::kF16;
+  return make_error(ErrorCode::kInvalidArgument, "--type '{}': expected f32 or f16", s);
 }
 
-// Vocabulary for GGUF's tokenizer.ggml.* from a SentencePiece model (pieces, scores, types).
-Result<GgufVocab> gguf_vocab_from_sentencepiece(const std::string& path) {
-  sentencepiece::SentencePieceProcessor sp;
-  const auto st = sp.Load(path);
-  if (!st.ok()) return make_error(ErrorCode::kIo, "loading tokenizer '{}': {}", path, st.ToString());
-  GgufVocab v;
-  for (int i = 0; i < sp.GetPieceSize(); i++) {
-    v.tokens.push_back(sp.IdToPiece(i));
-    v.scores.push_back(sp.GetScore(i));
-    v.types.push_back(sp.IsUnknown(i) ? kGgufUnknown
-                      : sp.IsControl(i) ? kGgufControl
-                      : sp.IsByte(i) ? kGgufByte
-                      : sp.IsUnused(i) ? kGgufUnused
-                                       : kGgufNormal);
-  }
-  v.bos = sp.bos_id(), v.eos = sp.eos_id(), v.unk = sp.unk_id();
-  return v;
-}
-
-struct InitOpts {
-  std::string config, out, dtype = "f32";
-  uint64_t seed = 0;
-  float std = 0.02f;
-};
-
-void run_init(const InitOpts& o) {
-  LlamaConfig c = cli_value(read_config(o.config));
-  LlamaModel m = cli_value(LlamaModel::create(c));
-  init_params(c, o.seed, o.std, m.params());
-  SaveOptions so;
-  so.dtype = cli_value(parse_save_dtype(o.dtype));
-  CLI_CHECK(save_checkpoint(m, o.out, so));
-  std::printf("initialised %s parameters (seed %llu, std %g) -> %s\n", human_count(m.num_params()).c_str(),
-              (unsigned long long)o.seed, o.std, o.out.c_str());
-}
-
-void run_info(const std::string& dir) {
-  LlamaModel m = cli_value(load_checkpoint(dir));
-  const LlamaConfig& c = m.config();
-  std::printf("model          %s\n", dir.c_str());
-  std::printf("parameters     %lld (%s)\n", (long long)m.num_params(), human_count(m.num_params()).c_str());
-  std::printf("vocab          %d\n", c.vocab_size);
-  std::printf("hidden         %d, intermediate %d, layers %d\n", c.hidden_size, c.intermediate_size,
-              c.num_hidden_layers);
-  std::printf("heads          %d query, %d key/value, head_dim %d\n", c.num_attention_heads,
-              c.num_key_value_heads, c.head_dim_or_default());
-  std::printf("context        %lld (max_position_embeddings)\n", (long long)c.max_position_embeddings);
-  std::printf("rope           theta %g, scaling %s", c.rope_theta, rope_type_name(c.rope_scaling.type));
-  if (c.rope_scaling.type != RopeType::kDefault) std::printf(" factor %g", c.rope_scaling.factor);
-  std::printf("\n");
-  std::printf("rms_norm_eps   %g, tied embeddings %s, dtype on disk %s\n", c.rms_norm_eps,
-              c.tie_word_embeddings ? "yes" : "no", c.torch_dtype.c_str());
-  double sumsq = 0;
-  for (int64_t i = 0; i < m.num_params(); i++) sumsq += (double)m.params()[i] * m.params()[i];
-  std::printf("weights rms    %.6g\n", std::sqrt(sumsq / (double)m.num_params()));
-}
-
-struct ForwardOpts {
-  std::string model, ids, out;
-  int threads = 0;
-};
-
-void run_forward(const ForwardOpts& o) {
-  cpu::set_num_threads(o.threads);
-  LlamaModel m = cli_value(load_checkpoint(o.model));
-  std::vector<int32_t> ids = cli_value(parse_ids(o.ids));
-  const int V = m.config().vocab_size, T = (int)ids.size();
-  for (int32_t id : ids)
-    if (id >= V) fail(make_error(ErrorCode::kInvalidArgument, "token id {} >= vocab_size {}", id, V));
-  std::vector<float> logits((size_t)T * V);
-  m.forward_logits(ids.data(), 1, T, logits.data());
-  CLI_CHECK(write_npy_f32(o.out, logits.data(), {T, V}));
-  std::printf("logits (%d, %d) float32 -> %s\n", T, V, o.out.c_str());
-}
-
-struct GenOpts {
-  std::string model, prompt, prompt_ids, tokenizer;
-  std::vector<std::string> stop;
-  int max_new = 64, threads = 0, prefill_chunk = 512;
-  float temperature = 0.0f, top_p = 1.0f;
-  uint64_t seed = 0;
-  bool print_ids = false, no_bos = false, ignore_eos = false;
-};
-
-void run_generate(const GenOpts& o) {
-  cpu::set_num_threads(o.threads);
-  LlamaModel m = cli_value(load_checkpoint(o.model));
-  std::unique_ptr<Tokenizer> tok;
-  std::vector<int32_t> prompt;
-  if (!o.prompt_ids.empty()) {
-    prompt = cli_value(parse_ids(o.prompt_ids));
-  } else {
-    if (o.prompt.empty()) fail(make_error(ErrorCode::kInvalidArgument, "give --prompt TEXT or --prompt-ids 1,2,3"));
-    tok = cli_value(load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer));
-    std::vector<uint32_t> ids;
-    CLI_CHECK(tok->encode(o.prompt, &ids));
-    if (!o.no_bos && tok->bos_id() >= 0) prompt.push_back(tok->bos_id());
-    for (uint32_t id : ids) prompt.push_back((int32_t)id);
-  }
-  if (!o.print_ids && !tok) {
-    // token-level work without a tokenizer: print ids
-    auto t = load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer);
-    if (t.is_ok()) tok = std::move(t).value();
-  }
-  if (!o.stop.empty() && !tok)
-    fail(make_error(ErrorCode::kInvalidArgument, "--stop needs a tokenizer (in the model folder or --tokenizer)"));
-  SamplingOptions so;
-  so.temperature = o.temperature, so.top_p = o.top_p, so.seed = o.seed;
-  so.max_new_tokens = o.max_new, so.prefill_chunk = o.prefill_chunk;
-  if (!o.ignore_eos && m.config().eos_token_id >= 0) so.stop_ids.push_back(m.config().eos_token_id);
-  std::vector<uint32_t> generated;
-  StopStringFilter filter(o.stop);
-  const bool text = tok && !o.print_ids;
-  auto on_token = [&](int32_t t) {
-    generated.push_back((uint32_t)t);
-    if (!text) {
-      std::printf("%s%d", generated.size() > 1 ? "," : "", t);
-      std::fflush(stdout);
-      return true;
-    }
-    auto s = tok->decode(generated);
-    if (!s.is_ok()) return true;
-    bool stop = false;
-    std::printf("%s", filter.update(*s, &stop).c_str());
-    std::fflush(stdout);
-    return !stop;
-  };
-  GenerateResult r = cli_value(generate(m, prompt, so, on_token));
-  if (text) {
-    bool stop = false;
-    auto s = tok->decode(generated);
-    if (s.is_ok()) {
-      const std::string more = filter.update(*s, &stop);
-      std::printf("%s%s", more.c_str(), stop ? "" : filter.flush(*s).c_str());
-    }
-  }
-  std::printf("\n");
-  std::fprintf(stderr, "prompt %zu tokens in %.2fs (%.1f tok/s), generated %zu tokens in %.2fs (%.1f tok/s)\n",
-               prompt.size(), r.prefill_seconds, prompt.size() / std::max(r.prefill_seconds, 1e-9),
-               r.tokens.size(), r.decode_seconds, r.tokens.size() / std::max(r.decode_seconds, 1e-9));
+// Token ids for the model: int32 (model.h), so at most INT32_MAX.
+Result<std::vector<int32_t>> parse_model_ids(std::string_view flag, const std::string& text) {
+  LONGCTX_ASSIGN_OR_RETURN(std::vector<uint32_t> ids, parse_token_ids(flag, text, INT32_MAX, false));
+  return std::vector<int32_t>(ids.begin(), ids.end());
 }
 
 }  // namespace
 
+Status ModelInitOptions::validate() const {
+  // Initial weights are N(0, std^2); beyond 10 every activation overflows float32 at once.
+  LONGCTX_RETURN_IF_ERROR(check_range("--std", std, 0.0f, 10.0f));
+  return parse_save_dtype(dtype).status();
+}
+
+Status run_model_init(const ModelInitOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(LlamaConfig c, read_config(o.config));
+  LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, LlamaModel::create(c));
+  init_params(c, o.seed, o.std, m.params());
+  SaveOptions so;
+  LONGCTX_ASSIGN_OR_RETURN(so.dtype, parse_save_dtype(o.dtype));
+  LONGCTX_RETURN_IF_ERROR(save_checkpoint(m, o.out, so));
+  fmt::print("initialised {} parameters (seed {}, std {:g}) -> {}\n", format_count(static_cast<double>(m.num_params())), o.seed, o.std, o.out);
+  return Status::ok();
+}
+
+Status run_model_info(const ModelInfoOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.dir));
+  const LlamaConfig& c = m.config();
+  fmt::print("model          {}\n", o.dir);
+  fmt::print("parameters     {} ({})\n", m.num_params(), format_count(static_cast<double>(m.num_params())));
+  fmt::print("vocab          {}\n", c.vocab_size);
+  fmt::print("hidden         {}, intermediate {}, layers {}\n", c.hidden_size, c.intermediate_size, c.num_hidden_layers);
+  fmt::print("heads          {} query, {} key/value, head_dim {}\n", c.num_attention_heads, c.num_key_value_heads, c.head_dim_or_default());
+  fmt::print("context        {} (max_position_embeddings)\n", c.max_position_embeddings);
+  fmt::print("rope           theta {:g}, scaling {}", c.rope_theta, rope_type_name(c.rope_scaling.type));
+  if (c.rope_scaling.type != RopeType::kDefault) fmt::print(" factor {:g}", c.rope_scaling.factor);
+  fmt::print("\n");
+  fmt::print("rms_norm_eps   {:g}, tied embeddings {}, dtype on disk {}\n", c.rms_norm_eps, c.tie_word_embeddings ? "yes" : "no", c.torch_dtype);
+  double sumsq = 0;
+  for (int64_t i = 0; i < m.num_params(); i++) sumsq += static_cast<double>(m.params()[i]) * m.params()[i];
+  fmt::print("weights rms    {:.6g}\n", std::sqrt(sumsq / static_cast<double>(m.num_params())));
+  return Status::ok();
+}
+
+Status ModelExportGgufOptions::validate() const { return parse_gguf_type(type).status(); }
+
+Status run_model_export_gguf(const ModelExportGgufOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.dir));
+  GgufOptions opt;
+  LONGCTX_ASSIGN_OR_RETURN(opt.type, parse_gguf_type(o.type));
+  opt.name = o.name;
+  GgufVocab vocab;
+  const std::string tok_path = o.tokenizer.empty() ? o.dir + "/tokenizer.model" : o.tokenizer;
+  const bool with_tok = !o.no_tokenizer && (file_exists(tok_path) || !o.tokenizer.empty());
+  if (with_tok) {
+    LONGCTX_ASSIGN_OR_RETURN(vocab, gguf_vocab_from_sentencepiece(tok_path));
+    opt.vocab = &vocab;
+  }
+  LONGCTX_RETURN_IF_ERROR(export_gguf(m, o.out, opt));
+  fmt::print("wrote {} ({}, {})\n", o.out, o.type, with_tok ? "tokenizer " + tok_path : std::string("no tokenizer metadata"));
+  return Status::ok();
+}
+
+Status ModelForwardOptions::validate() const {
+  LONGCTX_RETURN_IF_ERROR(check_range("--threads", threads, 0, kMaxThreads));
+  return parse_model_ids("--ids", ids).status();
+}
+
+Status run_model_forward(const ModelForwardOptions& o) {
+  cpu::set_num_threads(o.threads);
+  LONGCTX_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_model_ids("--ids", o.ids));
+  LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.model));
+  const int V = m.config().vocab_size;
+  const int T = static_cast<int>(ids.size());
+  for (int32_t id : ids)
+    if (id >= V) return make_error(ErrorCode::kInvalidArgument, "token id {} >= vocab_size {}", id, V);
+  std::vector<float> logits(static_cast<size_t>(T) * V);
+  m.forward_logits(ids.data(), 1, T, logits.data());
+  LONGCTX_RETURN_IF_ERROR(write_npy_f32(o.out, logits.data(), {T, V}));
+  fmt::print("logits ({}, {}) float32 -> {}\n", T, V, o.out);
+  return Status::ok();
+}
+
+Status GenerateOptions::validate() const {
+  // The sampling flags are checked again against the model (SamplingOptions::validate); these
+  // bounds hold for any model.
+  LONGCTX_RETURN_IF_ERROR(check_range("--threads", threads, 0, kMaxThreads));
+  LONGCTX_RETURN_IF_ERROR(check_range("--temperature", temperature, 0.0f, 100.0f));
+  LONGCTX_RETURN_IF_ERROR(check_range("--top-p", top_p, 0.0f, 1.0f));
+  LONGCTX_RETURN_IF_ERROR(check_range("--max-new-tokens", max_new, 0, INT32_MAX));
+  LONGCTX_RETURN_IF_ERROR(check_range("--prefill-chunk", prefill_chunk, 1, INT32_MAX));
+  if (!prompt_ids.empty()) return parse_model_ids("--prompt-ids", prompt_ids).status();
+  if (prompt.empty()) return make_error(ErrorCode::kInvalidArgument, "give --prompt TEXT or --prompt-ids 1,2,3");
+  return Status::ok();
+}
+
+namespace {
+
+// Generated tokens as they come: ids, or text through the stop-string filter.
+class TokenPrinter {
+ public:
+  TokenPrinter(const Tokenizer* tok, const std::vector<std::string>& stop) : tok_(tok), filter_(stop) {}
+  // Returns false when a stop string appeared.
+  bool add(int32_t t) {
+    generated_.push_back(static_cast<uint32_t>(t));
+    if (!tok_) {
+      fmt::print("{}{}", generated_.size() > 1 ? "," : "", t);
+      std::fflush(stdout);
+      return true;
+    }
+    auto s = tok_->decode(generated_);
+    if (!s.is_ok()) return true;
+    bool stop = false;
+    fmt::print("{}", filter_.update(*s, &stop));
+    std::fflush(stdout);
+    return !stop;
+  }
+  // After the last token: the text held back for a possible stop string, then a newline.
+  void end() {
+    if (tok_) {
+      bool stop = false;
+      auto s = tok_->decode(generated_);
+      if (s.is_ok()) {
+        const std::string more = filter_.update(*s, &stop);
+        fmt::print("{}{}", more, stop ? "" : filter_.flush(*s));
+      }
+    }
+    fmt::print("\n");
+    std::fflush(stdout);  // before the timing line on stderr
+  }
+
+ private:
+  const Tokenizer* tok_;
+  StopStringFilter filter_;
+  std::vector<uint32_t> generated_;
+};
+
+}  // namespace
+
+Status run_generate(const GenerateOptions& o) {
+  cpu::set_num_threads(o.threads);
+  LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.model));
+  std::unique_ptr<Tokenizer> tok;
+  std::vector<int32_t> prompt;
+  if (!o.prompt_ids.empty()) {
+    LONGCTX_ASSIGN_OR_RETURN(prompt, parse_model_ids("--prompt-ids", o.prompt_ids));
+  } else {
+    LONGCTX_ASSIGN_OR_RETURN(tok, load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer));
+    std::vector<uint32_t> ids;
+    LONGCTX_RETURN_IF_ERROR(tok->encode(o.prompt, &ids));
+    if (!o.no_bos && tok->bos_id() >= 0) prompt.push_back(tok->bos_id());
+    for (uint32_t id : ids) prompt.push_back(static_cast<int32_t>(id));
+  }
+  if (!o.print_ids && !tok) {  // prompt ids but text output: the model folder's tokenizer, if any
+    auto t = load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer);
+    if (t.is_ok()) tok = std::move(t).value();
+  }
+  if (!o.stop.empty() && !tok)
+    return make_error(ErrorCode::kInvalidArgument, "--stop needs a tokenizer (in the model folder or --tokenizer)");
+  SamplingOptions so;
+  so.temperature = o.temperature, so.top_p = o.top_p, so.seed = o.seed;
+  so.max_new_tokens = o.max_new, so.prefill_chunk = o.prefill_chunk;
+  so.allow_beyond_context = o.allow_beyond_context;
+  if (!o.ignore_eos && m.config().eos_token_id >= 0) so.stop_ids.push_back(m.config().eos_token_id);
+  LONGCTX_RETURN_IF_ERROR(so.validate(m.config(), prompt.size()));
+  TokenPrinter printer(o.print_ids ? nullptr : tok.get(), o.stop);
+  LONGCTX_ASSIGN_OR_RETURN(GenerateResult r, generate(m, prompt, so, [&](int32_t t) { return printer.add(t); }));
+  printer.end();
+  fmt::print(stderr, "prompt {} tokens in {:.2f}s ({:.1f} tok/s), generated {} tokens in {:.2f}s ({:.1f} tok/s)\n", prompt.size(),
+             r.prefill_seconds, prompt.size() / std::max(r.prefill_seconds, 1e-9), r.tokens.size(), r.decode_seconds,
+             r.tokens.size() / std::max(r.decode_seconds, 1e-9));
+  return Status::ok();
+}
+
 void register_model_commands(CLI::App& app) {
   CLI::App* model = app.add_subcommand("model", "LLaMA model files: init, info, export-gguf, forward");
   model->require_subcommand(1);
-
-  auto io = std::make_shared<InitOpts>();
-  CLI::App* init = model->add_subcommand("init", "Seeded random initialisation in Hugging Face layout");
-  init->add_option("--config", io->config, "HF config.json")->required()->check(CLI::ExistingFile);
-  init->add_option("--seed", io->seed, "Random seed");
-  init->add_option("--std", io->std, "Standard deviation of matrix weights (HF initializer_range)");
-  init->add_option("--dtype", io->dtype, "f32, bf16 or f16");
-  init->add_option("--out", io->out, "Output folder (config.json + model.safetensors)")->required();
-  init->callback([io] { run_init(*io); });
-
-  auto info_dir = std::make_shared<std::string>();
-  CLI::App* info = model->add_subcommand("info", "Summarise a model folder (config + weights)");
-  info->add_option("dir", *info_dir, "Model folder")->required();
-  info->callback([info_dir] { run_info(*info_dir); });
-
-  struct GgufCli {
-    std::string dir, out, type = "f16", name = "longctx", tokenizer;
-    bool no_tokenizer = false;
-  };
-  auto go = std::make_shared<GgufCli>();
-  CLI::App* gg = model->add_subcommand("export-gguf", "Write a GGUF file for llama.cpp / ollama");
-  gg->add_option("dir", go->dir, "Model folder")->required();
-  gg->add_option("--out", go->out, "Output .gguf file")->required();
-  gg->add_option("--type", go->type, "f32 or f16 (norm weights stay f32)");
-  gg->add_option("--name", go->name, "general.name");
-  gg->add_option("--tokenizer", go->tokenizer, "SentencePiece tokenizer.model (default: the model folder's, if any)");
-  gg->add_flag("--no-tokenizer", go->no_tokenizer, "Write weights only (llama.cpp cannot run such a file)");
-  gg->callback([go] {
-    LlamaModel m = cli_value(load_checkpoint(go->dir));
-    GgufOptions opt;
-    if (go->type == "f32") opt.type = GgufType::kF32;
-    else if (go->type == "f16") opt.type = GgufType::kF16;
-    else fail(make_error(ErrorCode::kInvalidArgument, "--type '{}': expected f32 or f16", go->type));
-    opt.name = go->name;
-    GgufVocab vocab;
-    std::string tok_path = go->tokenizer.empty() ? go->dir + "/tokenizer.model" : go->tokenizer;
-    const bool with_tok = !go->no_tokenizer && (file_exists(tok_path) || !go->tokenizer.empty());
-    if (with_tok) {
-      vocab = cli_value(gguf_vocab_from_sentencepiece(tok_path));
-      opt.vocab = &vocab;
-    }
-    CLI_CHECK(export_gguf(m, go->out, opt));
-    std::printf("wrote %s (%s, %s)\n", go->out.c_str(), go->type.c_str(),
-                with_tok ? ("tokenizer " + tok_path).c_str() : "no tokenizer metadata");
-  });
-
-  auto fo = std::make_shared<ForwardOpts>();
-  CLI::App* fw = model->add_subcommand("forward", "Dump the logits of a token sequence as float32 .npy");
-  fw->add_option("--model", fo->model, "Model folder")->required();
-  fw->add_option("--ids", fo->ids, "Comma-separated token ids")->required();
-  fw->add_option("--out", fo->out, "Output .npy (shape [T, vocab])")->required();
-  fw->add_option("--threads", fo->threads, "Threads (0 = all cores)");
-  fw->callback([fo] { run_forward(*fo); });
-
-  auto gen = std::make_shared<GenOpts>();
-  CLI::App* g = app.add_subcommand("generate", "Generate text with a KV cache");
-  g->add_option("--model", gen->model, "Model folder")->required();
-  g->add_option("--prompt", gen->prompt, "Prompt text (tokenized with the model's tokenizer)");
-  g->add_option("--prompt-ids", gen->prompt_ids, "Prompt as comma-separated token ids");
-  g->add_option("--tokenizer", gen->tokenizer, "tokenizer.model (default: the model folder's)");
-  g->add_option("--max-new-tokens", gen->max_new, "Tokens to generate");
-  g->add_option("--temperature", gen->temperature, "0 = greedy");
-  g->add_option("--top-p", gen->top_p, "Nucleus sampling threshold");
-  g->add_option("--seed", gen->seed, "Sampling seed");
-  g->add_option("--stop", gen->stop, "Stop string (repeatable)");
-  g->add_option("--prefill-chunk", gen->prefill_chunk, "Prompt tokens per forward pass");
-  g->add_option("--threads", gen->threads, "Threads (0 = all cores)");
-  g->add_flag("--print-ids", gen->print_ids, "Print generated token ids instead of text");
-  g->add_flag("--no-bos", gen->no_bos, "Do not prepend BOS to a text prompt");
-  g->add_flag("--ignore-eos", gen->ignore_eos, "Keep generating after the end-of-sequence token");
-  g->callback([gen] { run_generate(*gen); });
+  set_examples(model, {"longctx model init --config config.json --seed 1 --out m", "longctx model info m"});
+  {
+    auto o = std::make_shared<ModelInitOptions>();
+    CLI::App* c = model->add_subcommand("init", "Seeded random initialisation in Hugging Face layout");
+    c->add_option("--config", o->config, "HF config.json")->required()->check(CLI::ExistingFile);
+    add_number(c, "--seed", o->seed, "Random seed");
+    add_number(c, "--std", o->std, "Standard deviation of matrix weights (HF initializer_range)");
+    c->add_option("--dtype", o->dtype, "f32, bf16 or f16")->capture_default_str();
+    c->add_option("--out", o->out, "Output folder (config.json + model.safetensors)")->required();
+    set_examples(c, {"longctx model init --config config.json --seed 1 --dtype bf16 --out m"});
+    set_run(c, o, run_model_init);
+  }
+  {
+    auto o = std::make_shared<ModelInfoOptions>();
+    CLI::App* c = model->add_subcommand("info", "Summarise a model folder (config + weights)");
+    c->add_option("dir", o->dir, "Model folder")->required();
+    set_examples(c, {"longctx model info m"});
+    set_run(c, o, run_model_info);
+  }
+  {
+    auto o = std::make_shared<ModelExportGgufOptions>();
+    CLI::App* c = model->add_subcommand("export-gguf", "Write a GGUF file for llama.cpp / ollama");
+    c->add_option("dir", o->dir, "Model folder")->required();
+    c->add_option("--out", o->out, "Output .gguf file")->required();
+    c->add_option("--type", o->type, "f32 or f16 (norm weights stay f32)")->capture_default_str();
+    c->add_option("--name", o->name, "general.name")->capture_default_str();
+    c->add_option("--tokenizer", o->tokenizer, "SentencePiece tokenizer.model (default: the model folder's, if any)");
+    c->add_flag("--no-tokenizer", o->no_tokenizer, "Write weights only (llama.cpp cannot run such a file)");
+    set_examples(c, {"longctx model export-gguf m --out m.gguf"});
+    set_run(c, o, run_model_export_gguf);
+  }
+  {
+    auto o = std::make_shared<ModelForwardOptions>();
+    CLI::App* c = model->add_subcommand("forward", "Dump the logits of a token sequence as float32 .npy");
+    c->add_option("--model", o->model, "Model folder")->required();
+    c->add_option("--ids", o->ids, "Comma-separated token ids")->required();
+    c->add_option("--out", o->out, "Output .npy (shape [T, vocab])")->required();
+    add_number(c, "--threads", o->threads, "Threads (0 = all cores)");
+    set_examples(c, {"longctx model forward --model m --ids 1,15043,3186 --out logits.npy"});
+    set_run(c, o, run_model_forward);
+  }
+  {
+    auto o = std::make_shared<GenerateOptions>();
+    CLI::App* c = app.add_subcommand("generate", "Generate text with a KV cache");
+    c->add_option("--model", o->model, "Model folder")->required();
+    c->add_option("--prompt", o->prompt, "Prompt text (tokenized with the model's tokenizer)");
+    c->add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids");
+    c->add_option("--tokenizer", o->tokenizer, "tokenizer.model (default: the model folder's)");
+    add_number(c, "--max-new-tokens", o->max_new, "Tokens to generate (the prompt and these fit the model's context)");
+    add_number(c, "--temperature", o->temperature, "0 = greedy");
+    add_number(c, "--top-p", o->top_p, "Nucleus sampling threshold");
+    add_number(c, "--seed", o->seed, "Sampling seed");
+    c->add_option("--stop", o->stop, "Stop string (repeatable)");
+    add_number(c, "--prefill-chunk", o->prefill_chunk, "Prompt tokens per forward pass");
+    add_number(c, "--threads", o->threads, "Threads (0 = all cores)");
+    c->add_flag("--print-ids", o->print_ids, "Print generated token ids instead of text");
+    c->add_flag("--no-bos", o->no_bos, "Do not prepend BOS to a text prompt");
+    c->add_flag("--ignore-eos", o->ignore_eos, "Keep generating after the end-of-sequence token");
+    c->add_flag("--allow-beyond-context", o->allow_beyond_context,
+                "Let the prompt and --max-new-tokens run past the model's context (max_position_embeddings)");
+    set_examples(c, {"longctx generate --model m --prompt 'Once upon a time' --max-new-tokens 32 --temperature 0.8 --top-p 0.9"});
+    set_run(c, o, run_generate);
+  }
 }
 
 }  // namespace longctx::cli

@@ -187,7 +187,7 @@ nlohmann::json mix_config_json(const MixConfig& c) {
 }
 
 Result<Mixture> build_mixture(const DocumentStore& store, const MixConfig& cfg) {
-  if (cfg.seq_len == 0) return make_error(ErrorCode::kInvalidArgument, "--seq-len must be positive");
+  LONGCTX_RETURN_IF_ERROR(cfg.validate());
   Mixture m;
   MixPlan& plan = m.plan;
   plan.config = cfg;

@@ -65,7 +65,13 @@ struct MixConfig {
   uint32_t bos_id = 1, eos_id = 2, pad_id = 0;
   bool split = true;                 // spill a document into the next chunk (paper); false: --no-split
   LastChunk last = LastChunk::kDrop;
+  // Range checks of every field, naming the `longctx mix` flag (mix_config_validate.cc).
+  Status validate() const;
 };
+// Largest budget (10^15 tokens, over a thousand times SlimPajama) and sequence length (2^24
+// tokens, 128 times the paper's longest context) a mixture accepts.
+inline constexpr uint64_t kMaxMixTokens = 1000000000000000ull;
+inline constexpr uint64_t kMaxMixSeqLen = 1ull << 24;
 nlohmann::json mix_config_json(const MixConfig& c);
 
 // A run of document tokens packed as a unit.

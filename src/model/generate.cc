@@ -133,6 +133,7 @@ Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>&
                                 const SamplingOptions& opt,
                                 const std::function<bool(int32_t)>& on_token) {
   if (prompt.empty()) return make_error(ErrorCode::kInvalidArgument, "generate: empty prompt");
+  LONGCTX_RETURN_IF_ERROR(opt.validate(m.config(), prompt.size()));
   const int V = m.config().vocab_size;
   InferenceSession sess(m, (int)prompt.size() + std::max(opt.max_new_tokens, 0));
   std::vector<float> logits(V);

@@ -39,6 +39,11 @@ struct SamplingOptions {
   int max_new_tokens = 64;
   std::vector<int32_t> stop_ids;  // e.g. eos; the stop token is not emitted
   int prefill_chunk = 512;
+  bool allow_beyond_context = false;  // let prompt + max_new_tokens exceed max_position_embeddings
+  // Range checks against the model that will run a prompt of `prompt_tokens` (generate() calls
+  // it first; sampling_validate.cc): fields are named by their `longctx generate` flags, and the
+  // KV cache must fit in the machine's memory.
+  Status validate(const LlamaConfig& c, size_t prompt_tokens) const;
 };
 
 // Picks a token from logits (V). u in [0,1) is the uniform draw used when temperature > 0.
