@@ -268,7 +268,9 @@ Status run_verify(const VerifyOptions& o) {
   return Status::ok();
 }
 
-void register_mix_commands(CLI::App& app) {
+namespace {
+
+CLI::App* add_mix_command(CLI::App& app) {
   auto o = std::make_shared<MixOptions>();
   auto* c = app.add_subcommand("mix", "Build a long-context training mixture from a store: plan, sample, shuffle, pack, write shards");
   c->require_subcommand(0, 1);
@@ -312,6 +314,10 @@ void register_mix_commands(CLI::App& app) {
                 "longctx mix data/store ... --task 3/8 --out part3   # then: longctx mix merge part0 ... part7 --out mix"},
                "A killed run resumes (same bytes) when the same command is run again.");
   set_run(c, o, run_mix);
+  return c;
+}
+
+void add_mix_subcommands(CLI::App* c) {
   {
     auto r = std::make_shared<MixReportOptions>();
     auto* s = c->add_subcommand("report", "Show the report of a finished mixture (table; JSON, Markdown, figures)");
@@ -348,6 +354,10 @@ void register_mix_commands(CLI::App& app) {
     set_examples(s, {"longctx mix merge part0 part1 part2 part3 --out data/mix"});
     set_run(s, r, run_mix_merge);
   }
+}
+
+// export, inspect and verify: commands on a finished mixture.
+void add_mixture_commands(CLI::App& app) {
   {
     auto r = std::make_shared<ExportOptions>();
     auto* s = app.add_subcommand("export", "Export a packed mixture for other trainers: megatron (.bin/.idx), llmc shards, jsonl rows");
@@ -374,6 +384,13 @@ void register_mix_commands(CLI::App& app) {
     set_examples(s, {"longctx verify data/mix", "longctx verify data/mega.idx"});
     set_run(s, r, run_verify);
   }
+}
+
+}  // namespace
+
+void register_mix_commands(CLI::App& app) {
+  add_mix_subcommands(add_mix_command(app));
+  add_mixture_commands(app);
 }
 
 }  // namespace longctx::cli

@@ -3,7 +3,7 @@
 //   Status run_<command>(const <Command>Options&);
 // bound to its CLI11 subcommand with set_run(), which validates, runs, reports a failure as
 // "longctx: error: ..." on stderr and sets the exit code. Commands call libraries and print
-// results; they hold no library logic of their own. Only src/cli prints or exits (design.md).
+// results; they hold no library logic of their own. Only src/cli prints or exits.
 #pragma once
 #include <CLI/CLI.hpp>
 

@@ -1,4 +1,4 @@
-// The longctx program: one binary, one subcommand per stage (design.md "Data flow"); the command
+// The longctx program: one binary, one subcommand per stage (docs/architecture.md); the command
 // tree and its error handling live in the longctx_cli library (cli/app.h) so tests run them too.
 #include "cli/app.h"
 

@@ -1,4 +1,4 @@
-// Inference with a KV cache (issue 4 item 5): chunked prefill, then one token per step; greedy,
+// Inference with a KV cache: chunked prefill, then one token per step; greedy,
 // temperature and top-p sampling. Logits of every step equal a full recomputation of the
 // sequence (tests/model/generate_test.cc).
 #pragma once
