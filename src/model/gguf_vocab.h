@@ -1,4 +1,4 @@
-// GGUF tokenizer metadata (tokenizer.ggml.*, written by export_gguf in gguf.h) from a SentencePiece
+// GGUF tokenizer metadata (tokenizer.ggml.*, docs/formats.md "GGUF") from a SentencePiece
 // model: every piece in id order with its score and llama.cpp token type, and the special ids.
 #pragma once
 #include <string>
