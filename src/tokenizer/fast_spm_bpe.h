@@ -1,5 +1,5 @@
 // Native encoder for SentencePiece BPE models (LLaMA-2 family) that returns exactly the ids of
-// SentencePieceProcessor::Encode (libsentencepiece 0.1.97), issue 5 item 1.
+// SentencePieceProcessor::Encode (libsentencepiece 0.1.97).
 //
 // What the library does (and we reproduce):
 //   1. normalise: the model's rule (identity, or a precompiled charsmap such as nmt_nfkc: longest

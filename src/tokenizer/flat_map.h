@@ -67,6 +67,62 @@ class U64Map {
   size_t size_ = 0;
 };
 
+// Token string -> id over strings owned elsewhere (a flat table of 64-bit hashes; every hit is
+// confirmed by comparing the strings, so a hash collision costs a probe, never a wrong id).
+class TokenIndex {
+ public:
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n + 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+  }
+  // False when `s` is already present (its id unchanged).
+  bool insert(std::string_view s, uint32_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const uint64_t h = hash_bytes(s.data(), s.size());
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (!slot.used) {
+        slot = Slot{h, s, id, true};
+        ++size_;
+        return true;
+      }
+      if (slot.hash == h && slot.key == s) return false;
+    }
+  }
+  // The id of s, or -1.
+  int64_t find(std::string_view s) const {
+    if (slots_.empty()) return -1;
+    const uint64_t h = hash_bytes(s.data(), s.size());
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (!slot.used) return -1;
+      if (slot.hash == h && slot.key == s) return slot.id;
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::string_view key;
+    uint32_t id = 0;
+    bool used = false;
+  };
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    reserve(old.empty() ? 8 : old.size());
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.used) insert(s.key, s.id);
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
 // Byte string -> list of uint32 ids, append-only, with its own arenas (the segment cache).
 class StringIdsCache {
  public:

@@ -1,357 +1,440 @@
 #include "tokenizer/hf_bpe.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
-#include <unicode/bytestream.h>
-#include <unicode/normalizer2.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <atomic>
 #include <climits>
-#include <cstring>
-#include <nlohmann/json.hpp>
+#include <filesystem>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "tokenizer/flat_map.h"
+#include "tokenizer/hf_pipeline.h"
+#include "tokenizer/hf_spec.h"
+#include "tokenizer/utf8_detail.h"
 
 namespace longctx {
 
-using tok_detail::hash_bytes;
-using tok_detail::StringIdsCache;
-using tok_detail::U64Map;
+using namespace tok_detail;  // NOLINT: the internal helpers of this folder
 
 namespace {
 
 constexpr int32_t kNoMerge = INT32_MAX;
-constexpr size_t kCacheMaxKeyBytes = 128;
+constexpr size_t kCacheMaxKeyBytes = 128;     // longer words and stretches are not cached
 constexpr size_t kCacheMaxEntries = 1 << 18;  // per thread, about 17 MB (see fast_spm_bpe.cc)
-// GPT-2's pattern, used by ByteLevel when use_regex is true.
-constexpr char kGpt2Pattern[] = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-// Unicode White_Space (what Oniguruma's \s matches), as PCRE2 class contents.
-constexpr char kWhiteSpaceClass[] = R"(\t\n\x0B\f\r\x20\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+constexpr size_t kScanMaxSymbols = 48;        // stretches up to this many symbols use the array scan
+constexpr size_t kKeepScratchBytes = 64 << 20;
+// Junction bitmap index: codepoints below 384 (ASCII and the byte-level alphabet) and U+2581.
+constexpr int kSmall = 385;
+inline int small_index(uint32_t cp) { return cp < 384 ? static_cast<int>(cp) : cp == 0x2581 ? 384 : -1; }
+inline uint64_t pair_key(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
-// Rewrites \s and \S (outside classes) and \s (inside classes) to Unicode White_Space.
-Result<std::string> rewrite_whitespace(const std::string& pat) {
-  std::string out;
-  bool in_class = false;
-  for (size_t i = 0; i < pat.size(); ++i) {
-    char c = pat[i];
-    if (c == '\\' && i + 1 < pat.size()) {
-      char e = pat[i + 1];
-      if (e == 's') {
-        out += in_class ? std::string(kWhiteSpaceClass) : "[" + std::string(kWhiteSpaceClass) + "]";
-      } else if (e == 'S') {
-        if (in_class) return make_error(ErrorCode::kUnsupported, "\\S inside a character class in pattern '{}'", pat);
-        out += "[^" + std::string(kWhiteSpaceClass) + "]";
-      } else {
-        out += c;
-        out += e;
+std::atomic<uint64_t> g_hf_serial{1};
+
+struct HeapEntry {
+  int32_t rank;
+  uint32_t pos;
+  int32_t merged;
+};
+struct HeapWorse {  // priority_queue's "less": lowest rank first, then leftmost (the library's order)
+  bool operator()(const HeapEntry& a, const HeapEntry& b) const {
+    return a.rank > b.rank || (a.rank == b.rank && a.pos > b.pos);
+  }
+};
+
+// Per-thread working memory and word cache.
+struct HfScratch {
+  uint64_t serial = 0;
+  StringIdsCache cache;
+  std::string lossy, norm, tmp, mapped;
+  HfPreScratch pre;
+  std::vector<int32_t> sym, pr, mg, prev, next;
+  std::vector<uint32_t> word_ids;
+  std::vector<HeapEntry> heap;
+};
+
+// How a unit (a character, or a byte under ByteLevel) enters the merge loop (the library's
+// merge_word): a vocabulary token, its UTF-8 bytes as <0xXX> tokens (byte fallback), or unknown
+// (an unk token, or nothing when the model has none).
+enum class UnitKind { kToken, kBytes, kUnknown };
+
+}  // namespace
+
+// Encoding tables of the BPE model.
+struct HfBpeTables {
+  int32_t ascii_sym[128];   // token id of each ASCII character, -1 if none
+  U64Map char_sym;          // codepoint -> token id for characters >= U+0080
+  int32_t byte_fb[256];     // id of <0xXX>, -1 if missing
+  uint32_t byte_cp[256];    // ByteLevel: byte -> its character
+  bool byte_level = false, byte_fallback = false, fuse_unk = false, ignore_merges = false, all_join = false;
+  int32_t unk = -1;
+  U64Map merges;            // pair_key(left, right) -> (result << 32) | rank
+  uint64_t junction_small[(kSmall * kSmall + 63) / 64] = {};
+  U64Map junction_big;      // pair_key(a, b) for pairs not both in the small index
+  std::unordered_map<std::string, uint32_t> vocab;  // only with ignore_merges
+
+  int32_t char_id(uint32_t cp) const {
+    if (cp < 128) return ascii_sym[cp];
+    const uint64_t* v = char_sym.find(cp);
+    return v ? static_cast<int32_t>(*v) : -1;
+  }
+  // Whether some merge joins a token ending in character a to one starting with b.
+  bool can_join(uint32_t a, uint32_t b) const {
+    if (all_join) return true;
+    int ia = small_index(a), ib = small_index(b);
+    if (ia >= 0 && ib >= 0) {
+      size_t bit = static_cast<size_t>(ia) * kSmall + ib;
+      return (junction_small[bit >> 6] >> (bit & 63)) & 1;
+    }
+    return junction_big.find(pair_key(a, b)) != nullptr;
+  }
+  void add_junction(uint32_t a, uint32_t b) {
+    int ia = small_index(a), ib = small_index(b);
+    if (ia >= 0 && ib >= 0) {
+      size_t bit = static_cast<size_t>(ia) * kSmall + ib;
+      junction_small[bit >> 6] |= uint64_t{1} << (bit & 63);
+    } else {
+      junction_big.insert(pair_key(a, b), 1);
+    }
+  }
+  inline void merge_of(int32_t l, int32_t r, int32_t* merged, int32_t* rank) const {
+    const uint64_t* v = merges.find(pair_key(static_cast<uint32_t>(l), static_cast<uint32_t>(r)));
+    if (!v) {
+      *rank = kNoMerge;
+      return;
+    }
+    *merged = static_cast<int32_t>(*v >> 32);
+    *rank = static_cast<int32_t>(*v & 0xffffffffu);
+  }
+};
+
+namespace {
+
+// Lowest rank first, ties leftmost, over a short symbol array (pr[k] = rank of merging k, k+1).
+void merge_scan(const HfBpeTables& m, HfScratch& s, std::vector<uint32_t>* out) {
+  size_t n = s.sym.size();
+  int32_t* id = s.sym.data();
+  s.pr.resize(n);
+  s.mg.resize(n);
+  int32_t* pr = s.pr.data();
+  int32_t* mg = s.mg.data();
+  for (size_t k = 0; k + 1 < n; ++k) m.merge_of(id[k], id[k + 1], &mg[k], &pr[k]);
+  if (n) pr[n - 1] = kNoMerge;
+  while (n > 1) {
+    size_t best = 0;
+    int32_t best_rank = pr[0];
+    for (size_t k = 1; k + 1 < n; ++k)
+      if (pr[k] < best_rank) best_rank = pr[k], best = k;
+    if (best_rank == kNoMerge) break;
+    id[best] = mg[best];
+    const size_t tail = n - best - 2;
+    std::memmove(id + best + 1, id + best + 2, tail * sizeof(int32_t));
+    std::memmove(pr + best + 1, pr + best + 2, tail * sizeof(int32_t));
+    std::memmove(mg + best + 1, mg + best + 2, tail * sizeof(int32_t));
+    --n;
+    if (best + 1 < n) {
+      m.merge_of(id[best], id[best + 1], &mg[best], &pr[best]);
+    } else {
+      pr[best] = kNoMerge;
+    }
+    if (best > 0) m.merge_of(id[best - 1], id[best], &mg[best - 1], &pr[best - 1]);
+  }
+  for (size_t k = 0; k < n; ++k) out->push_back(static_cast<uint32_t>(id[k]));
+}
+
+// The same order with a heap and lazy invalidation, O(n log n), for long stretches. An entry is
+// stale unless the symbol at its position is alive and the pair there still merges into the
+// entry's result (the library's test; with unique ids that means the pair is unchanged).
+void merge_heap(const HfBpeTables& m, HfScratch& s, std::vector<uint32_t>* out) {
+  const size_t n = s.sym.size();
+  s.prev.resize(n);
+  s.next.resize(n);
+  std::vector<int32_t>& id = s.sym;
+  for (size_t k = 0; k < n; ++k) {
+    s.prev[k] = static_cast<int32_t>(k) - 1;
+    s.next[k] = k + 1 < n ? static_cast<int32_t>(k + 1) : -1;
+  }
+  s.heap.clear();
+  std::priority_queue<HeapEntry, std::vector<HeapEntry>, HeapWorse> heap(HeapWorse{}, std::move(s.heap));
+  auto push = [&](int32_t l) {
+    if (l < 0 || s.next[l] < 0) return;
+    int32_t merged = 0, rank = kNoMerge;
+    m.merge_of(id[l], id[s.next[l]], &merged, &rank);
+    if (rank != kNoMerge) heap.push(HeapEntry{rank, static_cast<uint32_t>(l), merged});
+  };
+  for (size_t k = 0; k + 1 < n; ++k) push(static_cast<int32_t>(k));
+  while (!heap.empty()) {
+    HeapEntry e = heap.top();
+    heap.pop();
+    const int32_t r = s.next[e.pos];
+    if (id[e.pos] < 0 || r < 0) continue;
+    int32_t merged = 0, rank = kNoMerge;
+    m.merge_of(id[e.pos], id[r], &merged, &rank);
+    if (rank == kNoMerge || merged != e.merged) continue;
+    id[e.pos] = merged;
+    id[r] = -1;  // removed
+    s.next[e.pos] = s.next[r];
+    if (s.next[r] >= 0) s.prev[s.next[r]] = static_cast<int32_t>(e.pos);
+    push(s.prev[e.pos]);
+    push(static_cast<int32_t>(e.pos));
+  }
+  for (size_t k = 0; k < n; ++k)
+    if (id[k] >= 0) out->push_back(static_cast<uint32_t>(id[k]));
+}
+
+void merge_symbols(const HfBpeTables& m, HfScratch& s, std::vector<uint32_t>* out) {
+  if (s.sym.size() <= kScanMaxSymbols) {
+    merge_scan(m, s, out);
+  } else {
+    merge_heap(m, s, out);
+  }
+  s.sym.clear();
+}
+
+// The ids of one finished stretch of a word: from the cache when allowed, else merged.
+void finish_stretch(const HfBpeTables& m, std::string_view text, bool use_cache, HfScratch& s,
+                    std::vector<uint32_t>* out) {
+  if (!use_cache || text.size() > kCacheMaxKeyBytes) {
+    merge_symbols(m, s, out);
+    return;
+  }
+  uint64_t h = hash_bytes(text.data(), text.size());
+  const uint32_t* cached = nullptr;
+  uint32_t cn = 0;
+  if (s.cache.find(text, h, &cached, &cn)) {
+    out->insert(out->end(), cached, cached + cn);
+    s.sym.clear();
+    return;
+  }
+  const size_t mark = out->size();
+  merge_symbols(m, s, out);
+  if (s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
+  s.cache.insert(text, h, out->data() + mark, static_cast<uint32_t>(out->size() - mark));
+}
+
+// One word (pre-tokenizer piece) through the model. The word is cut into stretches wherever no
+// merge can join the tokens on the two sides (docs/tokenizer.md, "Boundaries from the
+// vocabulary"): a merge that crosses such a place would produce a token whose two parts meet at
+// characters (a, b) that no merge joins. Unknown characters and a pending unk (the library emits
+// it late and may fuse it with later unknowns) never sit at a cut.
+void encode_word(const HfBpeTables& m, std::string_view w, bool cache_stretches, HfScratch& s,
+                 std::vector<uint32_t>* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(w.data());
+  s.sym.clear();
+  size_t stretch = 0;
+  bool have_prev = false, prev_unknown = false, pending_unk = false;
+  uint32_t prev_last = 0;
+  std::string ch;
+  for (size_t i = 0; i < w.size();) {
+    uint32_t cp;
+    size_t len;
+    if (m.byte_level) {
+      cp = m.byte_cp[p[i]];
+      len = 1;
+    } else {
+      len = utf8_char_len(p[i]);
+      cp = utf8_decode_valid(p + i, static_cast<int>(len));
+    }
+    int32_t id = m.char_id(cp);
+    UnitKind kind = UnitKind::kToken;
+    const unsigned char* bytes = p + i;
+    size_t nbytes = len;
+    if (id < 0) {
+      kind = UnitKind::kUnknown;
+      if (m.byte_fallback) {
+        if (m.byte_level) {  // the unit's character is U+0080.. : its UTF-8 bytes
+          ch.clear();
+          append_utf8(&ch, cp);
+          bytes = reinterpret_cast<const unsigned char*>(ch.data());
+          nbytes = ch.size();
+        }
+        bool all = true;
+        for (size_t k = 0; k < nbytes; ++k) all = all && m.byte_fb[bytes[k]] >= 0;
+        if (all) kind = UnitKind::kBytes;
       }
-      ++i;
+    }
+    const uint32_t first = kind == UnitKind::kToken ? cp : '<', last = kind == UnitKind::kToken ? cp : '>';
+    if (have_prev && !pending_unk && !prev_unknown && kind != UnitKind::kUnknown && !m.can_join(prev_last, first)) {
+      finish_stretch(m, w.substr(stretch, i - stretch), cache_stretches, s, out);
+      stretch = i;
+    }
+    if (kind == UnitKind::kToken) {
+      if (pending_unk) s.sym.push_back(m.unk), pending_unk = false;
+      s.sym.push_back(id);
+    } else if (kind == UnitKind::kBytes) {
+      for (size_t k = 0; k < nbytes; ++k) s.sym.push_back(m.byte_fb[bytes[k]]);
+    } else if (m.unk >= 0) {
+      if (pending_unk && !m.fuse_unk) s.sym.push_back(m.unk);
+      pending_unk = true;
+    }
+    have_prev = true;
+    prev_unknown = kind == UnitKind::kUnknown;
+    prev_last = last;
+    i += len;
+  }
+  if (pending_unk) s.sym.push_back(m.unk);
+  finish_stretch(m, w.substr(stretch), cache_stretches, s, out);
+}
+
+void model_word(const HfBpeTables& m, std::string_view w, HfScratch& s, std::vector<uint32_t>* out) {
+  if (w.empty()) return;
+  if (m.ignore_merges) {  // a word that is itself a token is emitted whole
+    std::string_view key = w;
+    if (m.byte_level) {
+      s.mapped.clear();
+      for (unsigned char c : w) append_utf8(&s.mapped, m.byte_cp[c]);
+      key = s.mapped;
+    }
+    auto it = m.vocab.find(std::string(key));
+    if (it != m.vocab.end()) {
+      out->push_back(it->second);
+      return;
+    }
+  }
+  if (w.size() > kCacheMaxKeyBytes) {
+    encode_word(m, w, true, s, out);
+    return;
+  }
+  uint64_t h = hash_bytes(w.data(), w.size());
+  const uint32_t* cached = nullptr;
+  uint32_t cn = 0;
+  if (s.cache.find(w, h, &cached, &cn)) {
+    out->insert(out->end(), cached, cached + cn);
+    return;
+  }
+  s.word_ids.clear();
+  encode_word(m, w, false, s, &s.word_ids);
+  if (s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
+  s.cache.insert(w, h, s.word_ids.data(), static_cast<uint32_t>(s.word_ids.size()));
+  out->insert(out->end(), s.word_ids.begin(), s.word_ids.end());
+}
+
+// First and last character of a token string (valid UTF-8, non-empty).
+void first_last(const std::string& t, uint32_t* first, uint32_t* last) {
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+  *first = utf8_decode_valid(p, utf8_char_len(p[0]));
+  size_t k = t.size() - 1;
+  while (k > 0 && (p[k] & 0xc0) == 0x80) --k;
+  *last = utf8_decode_valid(p + k, static_cast<int>(t.size() - k));
+}
+
+Status build_tables(const HfSpec& spec, bool byte_level, HfBpeTables* m) {
+  m->byte_level = byte_level;
+  m->byte_fallback = spec.byte_fallback;
+  m->fuse_unk = spec.fuse_unk;
+  m->ignore_merges = spec.ignore_merges;
+  m->unk = static_cast<int32_t>(spec.unk_id);
+  std::fill(std::begin(m->ascii_sym), std::end(m->ascii_sym), -1);
+  std::fill(std::begin(m->byte_fb), std::end(m->byte_fb), -1);
+  for (uint32_t id = 0; id < spec.vocab.size(); ++id) {
+    if (!spec.in_vocab[id]) continue;
+    const std::string& t = spec.vocab[id];
+    if (t.empty()) continue;
+    const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+    const int l = utf8_char_len(p[0]);
+    if (static_cast<size_t>(l) == t.size()) {
+      uint32_t cp = utf8_decode_valid(p, l);
+      if (cp < 128) {
+        m->ascii_sym[cp] = static_cast<int32_t>(id);
+      } else {
+        m->char_sym.insert(cp, id);
+      }
+    }
+    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
+      // The library looks the byte up as format!("<{:#04X}>"): "<0x" and two upper-case digits.
+      static const char kHex[] = "0123456789ABCDEF";
+      for (int b = 0; b < 256; ++b)
+        if (t[3] == kHex[b >> 4] && t[4] == kHex[b & 15]) m->byte_fb[b] = static_cast<int32_t>(id);
+    }
+    if (m->ignore_merges) m->vocab.emplace(t, id);
+  }
+  byte_level_alphabet(m->byte_cp);
+  for (size_t rank = 0; rank < spec.merges.size(); ++rank) {
+    const auto& mg = spec.merges[rank];
+    m->merges.insert(pair_key(mg.left, mg.right), (uint64_t{mg.result} << 32) | static_cast<uint32_t>(rank));
+    const std::string &a = spec.vocab[mg.left], &b = spec.vocab[mg.right];
+    if (a.empty() || b.empty()) {
+      m->all_join = true;
       continue;
     }
-    if (!in_class && c == '[') {
-      in_class = true;
-      out += c;
-      if (i + 1 < pat.size() && pat[i + 1] == '^') out += pat[++i];
-      if (i + 1 < pat.size() && pat[i + 1] == ']') out += pat[++i];  // literal ']' first in a class
-      continue;
-    }
-    if (in_class && c == ']') in_class = false;
-    out += c;
+    uint32_t af, al, bf, bl;
+    first_last(a, &af, &al);
+    first_last(b, &bf, &bl);
+    m->add_junction(al, bf);
+  }
+  return Status::ok();
+}
+
+// bos/eos/pad token contents from tokenizer_config.json beside the file (a string, or an object
+// with "content"), when it exists.
+std::unordered_map<std::string, std::string> read_special_names(const std::string& path) {
+  std::unordered_map<std::string, std::string> out;
+  std::string cfg = (std::filesystem::path(path).parent_path() / "tokenizer_config.json").string();
+  if (!file_exists(cfg)) return out;
+  auto bytes = read_file(cfg);
+  if (!bytes.is_ok()) return out;
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  simdjson::padded_string padded(*bytes);
+  if (parser.parse(padded).get_object().get(o)) return out;
+  for (const char* k : {"bos_token", "eos_token", "pad_token"}) {
+    simdjson::dom::element e;
+    std::string_view s;
+    if (o.at_key(k).get(e)) continue;
+    if (!e.get_string().get(s) || !e["content"].get_string().get(s)) out[k] = std::string(s);
   }
   return out;
 }
 
-// GPT-2 bytes_to_unicode: printable bytes map to themselves, the rest to U+0100.. in byte order.
-void byte_level_alphabet(uint32_t cps[256]) {
-  uint32_t next = 256;
-  for (uint32_t b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    cps[b] = printable ? b : next++;
-  }
-}
-
-void append_utf8(std::string* s, uint32_t cp) {
-  if (cp < 0x80) {
-    s->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    s->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    s->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
-std::atomic<uint64_t> g_hf_serial{1};
-
-struct AddedToken {
-  std::string content;
-  uint32_t id;
-};
-
-struct HeapEntry {
-  int32_t rank;
-  uint32_t left, right;
-  int32_t lid, rid, merged;
-};
-struct HeapWorse {
-  bool operator()(const HeapEntry& a, const HeapEntry& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
-
-struct HfScratch {
-  uint64_t serial = 0;
-  StringIdsCache cache;
-  std::vector<uint32_t> piece_ids;
-  std::vector<int32_t> id, prev, next;
-  std::vector<uint8_t> alive;
-  std::string prefixed;
-  pcre2_match_data* md = nullptr;
-  const pcre2_code* md_code = nullptr;
-  ~HfScratch() {
-    if (md) pcre2_match_data_free(md);
-  }
-};
-
 class HfBpeTokenizer : public Tokenizer {
  public:
-  ~HfBpeTokenizer() override {
-    if (re_) pcre2_code_free(re_);
-  }
-
   static Result<std::unique_ptr<Tokenizer>> load(const std::string& path) {
     LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-    nlohmann::json j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object())
-      return make_error(ErrorCode::kCorrupt, "'{}': not a JSON object", path);
+    auto spec = parse_hf_tokenizer_json(bytes);
+    if (!spec.is_ok()) return spec.status().with_context(path);
     auto t = std::unique_ptr<HfBpeTokenizer>(new HfBpeTokenizer());
     t->checksum_ = xxh64(bytes);
     t->serial_ = g_hf_serial.fetch_add(1);
-    Status st = t->init(j);
+    Status st = t->init(std::move(spec).value(), read_special_names(path));
     if (!st.is_ok()) return st.with_context(path);
     return std::unique_ptr<Tokenizer>(std::move(t));
   }
 
   Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
     HfScratch& s = scratch();
-    return split_added(added_raw_, raw_by_first_, text, ids, [&](std::string_view a) {
-      std::string normalized;
-      if (nfc_) {
-        UErrorCode err = U_ZERO_ERROR;
-        icu::StringByteSink<std::string> sink(&normalized, static_cast<int32_t>(a.size()));
-        nfc_->normalizeUTF8(0, icu::StringPiece(a.data(), static_cast<int32_t>(a.size())), sink, nullptr, err);
-        if (U_FAILURE(err)) return make_error(ErrorCode::kInternal, "NFC normalisation failed: {}", u_errorName(err));
-        a = normalized;
-      }
-      return split_added(added_norm_, norm_by_first_, a, ids,
-                         [&](std::string_view b) { return encode_stretch(b, s, ids); });
+    if (!simdjson::validate_utf8(text.data(), text.size())) {
+      s.lossy = utf8_lossy(text);  // what Python's decode(errors="replace") hands the library
+      text = s.lossy;
+    }
+    Status st = split_added(raw_added_, text, ids, [&](std::string_view seg, size_t at) {
+      return encode_segment(seg, at == 0, s, ids);
     });
+    if (s.norm.capacity() > kKeepScratchBytes) std::string().swap(s.norm), std::string().swap(s.tmp);
+    return st;
   }
 
-  Result<std::string> decode(std::span<const uint32_t> ids) const override {
-    std::string out;
-    for (uint32_t id : ids) {
-      if (id >= id_to_token_.size() || (id_to_token_[id].empty() && !is_added_[id]))
-        return make_error(ErrorCode::kInvalidArgument, "token id {} is not in the vocabulary", id);
-      if (is_added_[id]) {
-        out += id_to_token_[id];
-        continue;
-      }
-      const std::string& tok = id_to_token_[id];
-      const auto* p = reinterpret_cast<const unsigned char*>(tok.data());
-      for (size_t i = 0; i < tok.size();) {
-        uint32_t cp;
-        if (p[i] < 0x80) {
-          cp = p[i++];
-        } else if ((p[i] & 0xe0) == 0xc0 && i + 1 < tok.size()) {
-          cp = ((p[i] & 0x1fu) << 6) | (p[i + 1] & 0x3fu);
-          i += 2;
-        } else {
-          return make_error(ErrorCode::kCorrupt, "token {} '{}' is not in the byte-level alphabet", id, tok);
-        }
-        auto it = cp_to_byte_.find(cp);
-        if (it == cp_to_byte_.end())
-          return make_error(ErrorCode::kCorrupt, "token {} '{}' is not in the byte-level alphabet", id, tok);
-        out.push_back(static_cast<char>(it->second));
-      }
-    }
-    return out;
+  Result<std::string> decode(std::span<const uint32_t> ids, bool skip_special) const override {
+    return decoder_.decode(ids.data(), ids.size(), skip_special);
   }
-  uint32_t vocab_size() const override { return static_cast<uint32_t>(id_to_token_.size()); }
-  int32_t bos_id() const override { return -1; }
-  int32_t eos_id() const override { return -1; }
-  int32_t unk_id() const override { return unk_id_; }
-  int32_t pad_id() const override { return -1; }
-  std::string id_to_piece(uint32_t id) const override { return id < id_to_token_.size() ? id_to_token_[id] : ""; }
+  uint32_t vocab_size() const override { return static_cast<uint32_t>(token_.size()); }
+  int32_t bos_id() const override { return bos_; }
+  int32_t eos_id() const override { return eos_; }
+  int32_t unk_id() const override { return tables_.unk; }
+  int32_t pad_id() const override { return pad_; }
+  std::string piece(uint32_t id) const override { return id < token_.size() ? token_[id] : std::string(); }
   std::string impl_name() const override { return "hf-bpe"; }
   uint64_t model_checksum() const override { return checksum_; }
+  TokenizerInfo info() const override { return info_; }
 
  private:
   HfBpeTokenizer() = default;
 
-  Status init(const nlohmann::json& j) {
-    auto unsupported = [](const std::string& why) {
-      return Status(ErrorCode::kUnsupported, "Hugging Face tokenizer not supported: " + why);
-    };
-    if (j.contains("normalizer") && !j["normalizer"].is_null()) {
-      std::string type = j["normalizer"].value("type", std::string("?"));
-      if (type != "NFC") return unsupported("normalizer " + type + " (NFC and none are implemented)");
-      UErrorCode err = U_ZERO_ERROR;
-      nfc_ = icu::Normalizer2::getNFCInstance(err);
-      if (U_FAILURE(err) || !nfc_) return make_error(ErrorCode::kInternal, "ICU NFC normalizer unavailable: {}", u_errorName(err));
-    }
-    const auto& model = j.value("model", nlohmann::json());
-    if (!model.is_object() || model.value("type", std::string("BPE")) != "BPE")
-      return unsupported("model type is not BPE");
-    if (model.contains("dropout") && !model["dropout"].is_null()) return unsupported("BPE dropout");
-    for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"})
-      if (model.contains(k) && model[k].is_string() && !model[k].get<std::string>().empty())
-        return unsupported(std::string(k));
-    if (model.value("byte_fallback", false)) return unsupported("byte_fallback");
-    ignore_merges_ = model.value("ignore_merges", false);
-    fuse_unk_ = model.value("fuse_unk", false);
-
-    // Pre-tokenizer: ByteLevel(use_regex) or Sequence[Split(Regex, Isolated), ByteLevel(use_regex=false)].
-    const auto& pt = j.value("pre_tokenizer", nlohmann::json());
-    std::string pattern;
-    const nlohmann::json* byte_level = nullptr;
-    if (pt.is_object() && pt.value("type", "") == "ByteLevel") {
-      byte_level = &pt;
-      if (!pt.value("use_regex", true)) return unsupported("ByteLevel without a split regex");
-      pattern = kGpt2Pattern;
-    } else if (pt.is_object() && pt.value("type", "") == "Sequence" && pt.contains("pretokenizers") &&
-               pt["pretokenizers"].size() == 2) {
-      const auto& sp = pt["pretokenizers"][0];
-      const auto& bl = pt["pretokenizers"][1];
-      if (sp.value("type", "") != "Split" || !sp.contains("pattern") || !sp["pattern"].contains("Regex") ||
-          sp.value("behavior", "") != "Isolated" || sp.value("invert", false))
-        return unsupported("pre-tokenizer Sequence other than [Split(Regex, Isolated), ByteLevel]");
-      if (bl.value("type", "") != "ByteLevel" || bl.value("use_regex", true))
-        return unsupported("pre-tokenizer Sequence other than [Split(Regex, Isolated), ByteLevel(use_regex=false)]");
-      pattern = sp["pattern"]["Regex"].get<std::string>();
-      byte_level = &bl;
-    } else {
-      return unsupported("pre-tokenizer is not byte-level");
-    }
-    add_prefix_space_ = byte_level->value("add_prefix_space", false);
-    if (add_prefix_space_ && pt.value("type", "") == "Sequence")
-      return unsupported("add_prefix_space after a Split pre-tokenizer");
-    LONGCTX_ASSIGN_OR_RETURN(std::string rewritten, rewrite_whitespace(pattern));
-    int err = 0;
-    PCRE2_SIZE erroff = 0;
-    re_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rewritten.c_str()), rewritten.size(),
-                        PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &erroff, nullptr);
-    if (!re_) {
-      PCRE2_UCHAR msg[256];
-      pcre2_get_error_message(err, msg, sizeof msg);
-      return make_error(ErrorCode::kUnsupported, "split pattern '{}' does not compile in PCRE2 at {}: {}", pattern,
-                        erroff, reinterpret_cast<const char*>(msg));
-    }
-    pcre2_jit_compile(re_, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
-
-    // Vocabulary and merges.
-    const auto& vocab = model.value("vocab", nlohmann::json());
-    if (!vocab.is_object()) return make_error(ErrorCode::kCorrupt, "model.vocab is not an object");
-    std::unordered_map<std::string, uint32_t> tok_id;
-    for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-      uint32_t id = it.value().get<uint32_t>();
-      tok_id[it.key()] = id;
-      if (id >= id_to_token_.size()) id_to_token_.resize(id + 1);
-      id_to_token_[id] = it.key();
-    }
-    if (model.contains("unk_token") && model["unk_token"].is_string()) {
-      auto it = tok_id.find(model["unk_token"].get<std::string>());
-      if (it == tok_id.end()) return make_error(ErrorCode::kCorrupt, "unk_token is not in the vocabulary");
-      unk_id_ = static_cast<int32_t>(it->second);
-    }
-    uint32_t* cps = byte_cp_;
-    byte_level_alphabet(cps);
-    for (int b = 0; b < 256; ++b) {
-      std::string ch;
-      append_utf8(&ch, cps[b]);
-      cp_to_byte_[cps[b]] = static_cast<uint8_t>(b);
-      auto it = tok_id.find(ch);
-      byte_sym_[b] = it == tok_id.end() ? -1 : static_cast<int32_t>(it->second);
-    }
-    const auto& merges = model.value("merges", nlohmann::json::array());
-    int32_t rank = 0;
-    for (const auto& m : merges) {
-      std::string a, b;
-      if (m.is_string()) {
-        std::string line = m.get<std::string>();
-        size_t sp = line.find(' ');
-        if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos)
-          return make_error(ErrorCode::kCorrupt, "merge {} '{}' is not 'A B'", rank, line);
-        a = line.substr(0, sp);
-        b = line.substr(sp + 1);
-      } else if (m.is_array() && m.size() == 2) {
-        a = m[0].get<std::string>();
-        b = m[1].get<std::string>();
-      } else {
-        return make_error(ErrorCode::kCorrupt, "merge {} is neither 'A B' nor [A, B]", rank);
-      }
-      auto ia = tok_id.find(a), ib = tok_id.find(b), im = tok_id.find(a + b);
-      if (ia == tok_id.end() || ib == tok_id.end() || im == tok_id.end())
-        return make_error(ErrorCode::kCorrupt, "merge {} '{} {}' uses a token missing from the vocabulary", rank, a, b);
-      uint64_t key = (uint64_t{ia->second} << 32) | ib->second;
-      if (!merges_.find(key)) merges_.insert(key, (uint64_t{im->second} << 32) | static_cast<uint32_t>(rank));
-      ++rank;
-    }
-    vocab_ = std::move(tok_id);
-
-    // Added tokens.
-    // Added tokens. The library re-assigns their ids on load (the ids in the file only trigger a
-    // warning when they differ): a content that is a vocabulary token keeps that id, otherwise
-    // max(vocabulary entry count, largest added id so far + 1).
-    const uint32_t model_size = static_cast<uint32_t>(vocab_.size());
-    std::unordered_map<std::string, uint32_t> added_ids;
-    int64_t max_added = -1;
-    for (const auto& at : j.value("added_tokens", nlohmann::json::array())) {
-      std::string content = at.value("content", std::string());
-      if (at.value("lstrip", false) || at.value("rstrip", false) || at.value("single_word", false))
-        return unsupported("added token '" + content + "' with lstrip/rstrip/single_word");
-      if (content.empty() || added_ids.count(content)) continue;
-      uint32_t id;
-      auto in_vocab = vocab_.find(content);
-      if (in_vocab != vocab_.end()) {
-        id = in_vocab->second;
-      } else if (max_added < 0) {
-        id = model_size;
-      } else {
-        id = (max_added >= model_size || model_size == 0) ? static_cast<uint32_t>(max_added + 1) : model_size;
-      }
-      added_ids[content] = id;
-      max_added = std::max<int64_t>(max_added, id);
-      if (id >= id_to_token_.size()) id_to_token_.resize(id + 1);
-      id_to_token_[id] = content;
-      // Tokens with normalized=false are matched on the raw text first, the others inside what is left.
-      bool normalized = at.value("normalized", !at.value("special", false));  // the library's default
-      (normalized ? added_norm_ : added_raw_).push_back(AddedToken{content, id});
-    }
-    is_added_.assign(id_to_token_.size(), 0);
-    for (const auto* set : {&added_raw_, &added_norm_}) {
-      for (const auto& a : *set) is_added_[a.id] = 1;
-    }
-    index_added(added_raw_, &raw_by_first_);
-    index_added(added_norm_, &norm_by_first_);
-    return Status::ok();
-  }
-
-  static void index_added(const std::vector<AddedToken>& set, std::vector<std::vector<size_t>>* by_first) {
-    by_first->assign(256, {});
-    for (size_t k = 0; k < set.size(); ++k) (*by_first)[static_cast<unsigned char>(set[k].content[0])].push_back(k);
-    for (auto& v : *by_first)
-      std::stable_sort(v.begin(), v.end(),
-                       [&](size_t x, size_t y) { return set[x].content.size() > set[y].content.size(); });
-  }
+  Status init(HfSpec spec, const std::unordered_map<std::string, std::string>& names);
+  Status init_added(const HfSpec& spec, std::vector<uint8_t>* skip, std::vector<uint8_t>* known);
 
   HfScratch& scratch() const {
     thread_local HfScratch s;
@@ -359,184 +442,121 @@ class HfBpeTokenizer : public Tokenizer {
       s.cache.reset(1 << 16);
       s.serial = serial_;
     }
-    if (s.md_code != re_) {
-      if (s.md) pcre2_match_data_free(s.md);
-      s.md = pcre2_match_data_create_from_pattern(re_, nullptr);
-      s.md_code = re_;
-    }
     return s;
   }
 
-  // Leftmost-longest token of `set` at or after pos; *len = 0 when none.
-  static void find_added(const std::vector<AddedToken>& set, const std::vector<std::vector<size_t>>& by_first,
-                         std::string_view text, size_t pos, size_t* at, size_t* len, uint32_t* id) {
-    *at = text.size();
-    *len = 0;
-    if (set.empty()) return;
-    for (size_t i = pos; i < text.size(); ++i) {
-      for (size_t k : by_first[static_cast<unsigned char>(text[i])]) {
-        const std::string& c = set[k].content;
-        if (c.size() <= text.size() - i && std::memcmp(c.data(), text.data() + i, c.size()) == 0) {
-          *at = i;
-          *len = c.size();
-          *id = set[k].id;
-          return;
-        }
-      }
-    }
-  }
-
-  // Splits text at the tokens of one added-token set; gaps go to `gap`.
+  // Splits text at the added tokens of one matcher; gaps go to gap(text, offset).
   template <typename Gap>
-  Status split_added(const std::vector<AddedToken>& set, const std::vector<std::vector<size_t>>& by_first,
-                     std::string_view text, std::vector<uint32_t>* ids, Gap&& gap) const {
+  Status split_added(const HfAddedMatcher& m, std::string_view text, std::vector<uint32_t>* ids, Gap&& gap) const {
     size_t pos = 0;
     while (pos < text.size()) {
       size_t at = 0, len = 0;
-      uint32_t aid = 0;
-      find_added(set, by_first, text, pos, &at, &len, &aid);
-      if (at > pos) LONGCTX_RETURN_IF_ERROR(gap(text.substr(pos, at - pos)));
-      if (len == 0) break;
-      ids->push_back(aid);
+      uint32_t id = 0;
+      if (m.empty() || !m.find(text, pos, &at, &len, &id)) return gap(text.substr(pos), pos);
+      if (at > pos) LONGCTX_RETURN_IF_ERROR(gap(text.substr(pos, at - pos), pos));
+      ids->push_back(id);
       pos = at + len;
     }
     return Status::ok();
   }
 
-  Status encode_stretch(std::string_view text, HfScratch& s, std::vector<uint32_t>* ids) const {
-    if (add_prefix_space_ && text[0] != ' ') {
-      s.prefixed.assign(" ");
-      s.prefixed.append(text);
-      text = s.prefixed;
+  // A stretch between raw added tokens: normalise, split at normalised added tokens, pre-tokenize,
+  // run the model on each piece.
+  Status encode_segment(std::string_view seg, bool origin, HfScratch& s, std::vector<uint32_t>* ids) const {
+    std::string_view n = seg;
+    if (!normalizer_.empty()) {
+      LONGCTX_RETURN_IF_ERROR(normalizer_.apply(seg, &s.norm, &s.tmp));
+      n = s.norm;
     }
-    const auto* subj = reinterpret_cast<PCRE2_SPTR>(text.data());
-    size_t pos = 0;
-    while (pos < text.size()) {
-      int rc = pcre2_match(re_, subj, text.size(), pos, 0, s.md, nullptr);
-      if (rc == PCRE2_ERROR_NOMATCH) {
-        encode_piece(text.substr(pos), s, ids);
-        break;
+    return split_added(norm_added_, n, ids, [&](std::string_view piece, size_t at) -> Status {
+      if (pre_.empty()) {
+        model_word(tables_, piece, s, ids);
+        return Status::ok();
       }
-      if (rc < 0) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(rc, msg, sizeof msg);
-        return make_error(ErrorCode::kInternal, "split regex failed at byte {}: {}", pos,
-                          reinterpret_cast<const char*>(msg));
-      }
-      PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.md);
-      size_t a = ov[0], b = ov[1];
-      if (a > pos) encode_piece(text.substr(pos, a - pos), s, ids);  // Isolated: the gap is a piece
-      if (b > a) {
-        encode_piece(text.substr(a, b - a), s, ids);
-        pos = b;
-      } else {
-        // Empty match: the library skips it; advance one character.
-        size_t step = 1;
-        while (a + step < text.size() && (static_cast<unsigned char>(text[a + step]) & 0xc0) == 0x80) ++step;
-        encode_piece(text.substr(a, step), s, ids);
-        pos = a + step;
-      }
-    }
-    return Status::ok();
+      std::vector<HfPiece>* pieces = nullptr;
+      LONGCTX_RETURN_IF_ERROR(
+          pre_.run(HfPiece{piece.data(), static_cast<uint32_t>(piece.size()), origin && at == 0}, s.pre, &pieces));
+      for (const HfPiece& p : *pieces) model_word(tables_, std::string_view(p.p, p.len), s, ids);
+      return Status::ok();
+    });
   }
 
-  void encode_piece(std::string_view w, HfScratch& s, std::vector<uint32_t>* ids) const {
-    if (w.empty()) return;
-    uint64_t h = 0;
-    if (w.size() <= kCacheMaxKeyBytes) {
-      h = hash_bytes(w.data(), w.size());
-      const uint32_t* cached = nullptr;
-      uint32_t n = 0;
-      if (s.cache.find(w, h, &cached, &n)) {
-        ids->insert(ids->end(), cached, cached + n);
-        return;
-      }
-    }
-    s.piece_ids.clear();
-    bpe(w, s, &s.piece_ids);
-    if (w.size() <= kCacheMaxKeyBytes && s.cache.size() >= kCacheMaxEntries) s.cache.reset(1 << 16);
-    if (w.size() <= kCacheMaxKeyBytes) s.cache.insert(w, h, s.piece_ids.data(), static_cast<uint32_t>(s.piece_ids.size()));
-    ids->insert(ids->end(), s.piece_ids.begin(), s.piece_ids.end());
-  }
-
-  // BPE over the bytes of w (byte-level symbols). Lowest rank first, ties leftmost.
-  void bpe(std::string_view w, HfScratch& s, std::vector<uint32_t>* out) const {
-    if (ignore_merges_) {
-      std::string mapped;
-      for (unsigned char c : w) append_utf8(&mapped, byte_cp(c));
-      auto it = vocab_.find(mapped);
-      if (it != vocab_.end()) {
-        out->push_back(it->second);
-        return;
-      }
-    }
-    // Initial symbols, as the library builds them: a byte whose character is not in the vocabulary
-    // becomes unk (consecutive ones fused with fuse_unk) or, without an unk token, is dropped, so its
-    // neighbours become adjacent.
-    s.id.clear();
-    bool last_unk = false;
-    for (unsigned char c : w) {
-      int32_t sym = byte_sym_[c];
-      if (sym < 0) {
-        if (unk_id_ < 0 || (fuse_unk_ && last_unk)) continue;
-        sym = unk_id_;
-        last_unk = true;
-      } else {
-        last_unk = false;
-      }
-      s.id.push_back(sym);
-    }
-    const size_t n = s.id.size();
-    s.prev.resize(n);
-    s.next.resize(n);
-    s.alive.assign(n, 1);
-    for (size_t k = 0; k < n; ++k) {
-      s.prev[k] = static_cast<int32_t>(k) - 1;
-      s.next[k] = k + 1 < n ? static_cast<int32_t>(k + 1) : -1;
-    }
-    std::priority_queue<HeapEntry, std::vector<HeapEntry>, HeapWorse> heap;
-    auto add = [&](int32_t l, int32_t r) {
-      if (l < 0 || r < 0) return;
-      const uint64_t* v = merges_.find((uint64_t{static_cast<uint32_t>(s.id[l])} << 32) | static_cast<uint32_t>(s.id[r]));
-      if (!v) return;
-      heap.push(HeapEntry{static_cast<int32_t>(*v & 0xffffffffu), static_cast<uint32_t>(l), static_cast<uint32_t>(r),
-                          s.id[l], s.id[r], static_cast<int32_t>(*v >> 32)});
-    };
-    for (size_t k = 1; k < n; ++k) add(static_cast<int32_t>(k - 1), static_cast<int32_t>(k));
-    while (!heap.empty()) {
-      HeapEntry e = heap.top();
-      heap.pop();
-      if (!s.alive[e.left] || !s.alive[e.right] || s.next[e.left] != static_cast<int32_t>(e.right) ||
-          s.id[e.left] != e.lid || s.id[e.right] != e.rid)
-        continue;
-      s.id[e.left] = e.merged;
-      s.alive[e.right] = 0;
-      int32_t nn = s.next[e.right];
-      s.next[e.left] = nn;
-      if (nn >= 0) s.prev[nn] = static_cast<int32_t>(e.left);
-      add(s.prev[e.left], static_cast<int32_t>(e.left));
-      add(static_cast<int32_t>(e.left), nn);
-    }
-    for (int32_t k = n ? 0 : -1; k >= 0; k = s.next[k]) out->push_back(static_cast<uint32_t>(s.id[k]));
-  }
-
-  uint32_t byte_cp(unsigned char b) const { return byte_cp_[b]; }
-
-  pcre2_code* re_ = nullptr;
-  const icu::Normalizer2* nfc_ = nullptr;  // NFC normalizer (Qwen family), else none
-  bool add_prefix_space_ = false, ignore_merges_ = false, fuse_unk_ = false;
-  int32_t unk_id_ = -1;
-  int32_t byte_sym_[256];   // vocabulary id of each byte's byte-level character, -1 if missing
-  uint32_t byte_cp_[256];   // byte -> byte-level codepoint
-  std::unordered_map<uint32_t, uint8_t> cp_to_byte_;
-  std::unordered_map<std::string, uint32_t> vocab_;
-  std::vector<std::string> id_to_token_;
-  std::vector<uint8_t> is_added_;
-  U64Map merges_;
-  std::vector<AddedToken> added_raw_, added_norm_;  // normalized=false / true
-  std::vector<std::vector<size_t>> raw_by_first_, norm_by_first_;  // [first byte] -> indices, longest first
+  HfNormalizer normalizer_;
+  HfPreTokenizer pre_;
+  HfBpeTables tables_;
+  HfAddedMatcher raw_added_, norm_added_;  // normalized=false / true
+  HfDecoder decoder_;
+  std::vector<std::string> token_;  // [id] -> token string (the library's id_to_token)
+  int32_t bos_ = -1, eos_ = -1, pad_ = -1;
+  TokenizerInfo info_;
   uint64_t checksum_ = 0, serial_ = 0;
 };
+
+Status HfBpeTokenizer::init(HfSpec spec, const std::unordered_map<std::string, std::string>& names) {
+  LONGCTX_ASSIGN_OR_RETURN(normalizer_, HfNormalizer::make(spec.normalizers));
+  LONGCTX_ASSIGN_OR_RETURN(pre_, HfPreTokenizer::make(spec.pre_tokenizers));
+  for (const auto& p : spec.pre_tokenizers)
+    if (p.kind == HfPreTokenizerStep::kMetaspace && p.prepend_scheme == HfPrependScheme::kFirst &&
+        !normalizer_.keeps_start())
+      return Status(ErrorCode::kUnsupported,
+                    "Hugging Face tokenizer not supported: Metaspace(prepend_scheme=first) after a normalizer that "
+                    "adds or removes characters");
+  LONGCTX_RETURN_IF_ERROR(build_tables(spec, pre_.byte_level(), &tables_));
+  std::vector<uint8_t> skip, known;
+  LONGCTX_RETURN_IF_ERROR(init_added(spec, &skip, &known));
+  LONGCTX_ASSIGN_OR_RETURN(decoder_, HfDecoder::make(spec, token_, std::move(skip), std::move(known)));
+  auto id_of = [&](const char* key) -> int32_t {
+    auto it = names.find(key);
+    if (it == names.end()) return -1;
+    for (uint32_t id = 0; id < token_.size(); ++id)
+      if (token_[id] == it->second) return static_cast<int32_t>(id);
+    return -1;
+  };
+  bos_ = id_of("bos_token");
+  eos_ = id_of("eos_token");
+  pad_ = id_of("pad_token");
+  info_.format = "Hugging Face tokenizer.json";
+  info_.model = spec.model_desc;
+  info_.normalizer = spec.normalizer_desc;
+  info_.pre_tokenizer = spec.pre_tokenizer_desc;
+  info_.decoder = spec.decoder_desc;
+  for (const auto& a : spec.added)
+    if (a.special) info_.special_tokens.emplace_back(a.content, a.id);
+  return Status::ok();
+}
+
+// Added tokens: the raw and normalised matchers, the id -> string table the decoder starts from
+// (an added token's string is its normalised form when normalisation changes it, as the library's
+// simple_id_to_token), and which ids skip_special drops (those whose string is a special token's
+// content: the library's test is on the string).
+Status HfBpeTokenizer::init_added(const HfSpec& spec, std::vector<uint8_t>* skip, std::vector<uint8_t>* known) {
+  uint32_t size = static_cast<uint32_t>(spec.vocab.size());
+  for (const auto& a : spec.added) size = std::max(size, a.id + 1);
+  token_.assign(size, std::string());
+  known->assign(size, 0);
+  for (uint32_t id = 0; id < spec.vocab.size(); ++id)
+    if (spec.in_vocab[id]) token_[id] = spec.vocab[id], (*known)[id] = 1;
+  std::vector<std::pair<std::string, uint32_t>> raw, norm;
+  std::unordered_set<std::string> special;
+  std::string tmp;
+  for (const auto& a : spec.added) {
+    std::string content = a.content;
+    if (a.normalized && !normalizer_.empty()) {
+      std::string n;
+      LONGCTX_RETURN_IF_ERROR(normalizer_.apply(a.content, &n, &tmp));
+      content = n;
+    }
+    (a.normalized ? norm : raw).emplace_back(content, a.id);
+    token_[a.id] = content;
+    (*known)[a.id] = 1;
+    if (a.special) special.insert(a.content);
+  }
+  raw_added_.build(raw);
+  norm_added_.build(norm);
+  skip->assign(size, 0);
+  for (uint32_t id = 0; id < size; ++id) (*skip)[id] = (*known)[id] && special.count(token_[id]);
+  return Status::ok();
+}
 
 }  // namespace
 

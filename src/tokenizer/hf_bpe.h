@@ -1,21 +1,27 @@
-// Hugging Face `tokenizer.json` byte-level BPE models (GPT-2 / LLaMA-3 / Qwen family), issue 5
-// item 2, giving the ids of the `tokenizers` library's encode(text, add_special_tokens=false).
-//
-// Pipeline (the library's, reproduced):
-//   1. added tokens: the text is split at the leftmost-longest occurrences of added tokens' contents
-//      (normalized=false ones on the raw text; then the NFC normalizer, if any, runs on the rest;
-//      then normalized=true ones); each occurrence is its token id;
-//   2. each other stretch is pre-tokenized: the split regex (ByteLevel's GPT-2 pattern, or a Split
-//      pre-tokenizer's pattern, behaviour Isolated: matches and the gaps between them are pieces);
-//      ByteLevel's add_prefix_space prepends ' ' to a stretch that does not start with one;
-//   3. each piece's UTF-8 bytes are mapped to the byte-level alphabet (GPT-2's bytes_to_unicode);
-//      with ignore_merges a piece that is itself a vocabulary token is emitted whole; otherwise BPE:
-//      repeatedly merge the adjacent pair with the lowest merge rank, ties leftmost.
-// The regex runs on PCRE2 (JIT) with `\s` rewritten to Unicode White_Space, which is what the
-// library's Oniguruma matches. Pieces are cached per thread, as in fast_spm_bpe.
-// Unsupported (kUnsupported with the reason): normalizers other than NFC (ICU), other models and
-// pre-tokenizers, dropout,
-// subword prefixes/suffixes, added tokens with lstrip/rstrip/single_word or normalized=true.
+// Hugging Face `tokenizer.json` BPE tokenizers, encoding and decoding exactly as the `tokenizers`
+// library does (encode(text, add_special_tokens=false) and decode(ids, skip_special_tokens)):
+//   * SentencePiece-style files (LLaMA-2, Mistral, Gemma): byte_fallback, fuse_unk, the
+//     Prepend("▁") + Replace(" ", "▁") normaliser or the Metaspace pre-tokenizer, decoders
+//     Replace / ByteFallback / Fuse / Strip / Metaspace;
+//   * byte-level files (GPT-2, LLaMA-3, Qwen, DeepSeek): ByteLevel after any number of Split rules,
+//     NFC and other normalisers, the ByteLevel decoder.
+// The pipeline (the library's, reproduced; hf_pipeline.h has the text stages):
+//   1. added tokens: the text is cut at the leftmost-longest occurrences of added tokens'
+//      contents (normalized=false ones on the raw text; the normaliser then runs on each gap; the
+//      normalised forms of normalized=true ones are found in the result); each occurrence is its id;
+//   2. the pre-tokenizer steps split each gap into pieces (Split: regex or string, every
+//      behaviour, invert; Metaspace; ByteLevel maps each byte to a character of its alphabet);
+//   3. BPE on each piece: its characters (bytes under ByteLevel) become tokens, <0xXX> byte tokens
+//      (byte_fallback) or unk (consecutive ones fused with fuse_unk); with ignore_merges a piece
+//      that is a token is emitted whole; then the adjacent pair with the lowest merge rank is
+//      merged, ties leftmost, until none is left.
+// Why it is fast: pieces are cut further at places no merge can cross (as in fast_spm_bpe.h),
+// pieces and stretches are cached per thread, and the merge loop runs on integer ids.
+// Ill-formed UTF-8 input is first replaced as Python's decode(errors="replace") does, since the
+// library only takes Unicode strings.
+// Unsupported parts (other models, normalisers, pre-tokenizers, added tokens with lstrip / rstrip /
+// single_word, patterns the regex engines read differently) are refused at load with kUnsupported
+// naming them; an unsupported decoder only makes decode() fail.
 #pragma once
 #include <memory>
 #include <string>
@@ -25,7 +31,8 @@
 
 namespace longctx {
 
-// Loads a tokenizer.json whose model is byte-level BPE.
+// Loads a tokenizer.json whose model is BPE. bos/eos/pad ids come from tokenizer_config.json in the
+// same folder when it names them.
 Result<std::unique_ptr<Tokenizer>> load_hf_bpe_tokenizer(const std::string& path);
 
 }  // namespace longctx

@@ -9,22 +9,52 @@
 #include "core/hash.h"
 #include "tokenizer/fast_spm_bpe.h"
 #include "tokenizer/hf_bpe.h"
+#include "tokenizer/spm_decoder.h"
 #include "tokenizer/spm_model_proto.h"
 #include "tokenizer/tokenizer.h"
 
 namespace longctx {
 namespace {
 
+// The model file's pipeline for `longctx tokenizer info`.
+TokenizerInfo spm_info(const SpmModelProto& m) {
+  static const char* kType[] = {"?", "unigram", "BPE", "word", "char"};
+  const int type = static_cast<int>(m.model_type);
+  TokenizerInfo info;
+  info.format = "SentencePiece model";
+  info.model = fmt::format("{}, {} pieces{}", type >= 1 && type <= 4 ? kType[type] : "?", m.pieces.size(),
+                           m.byte_fallback ? ", byte_fallback" : "");
+  info.normalizer = fmt::format("{}{}{}{}", m.normalizer_name.empty() ? "identity" : m.normalizer_name,
+                                m.add_dummy_prefix ? ", add_dummy_prefix" : "",
+                                m.remove_extra_whitespaces ? ", remove_extra_whitespaces" : "",
+                                m.escape_whitespaces ? ", spaces as U+2581" : "");
+  info.pre_tokenizer = "none (SentencePiece merges across the whole normalised text)";
+  info.decoder = m.has_denormalizer ? "SentencePiece Decode with a denormalizer" : "SentencePiece Decode";
+  for (uint32_t i = 0; i < m.pieces.size(); ++i)
+    if (m.pieces[i].type == SpmPieceType::kControl || m.pieces[i].type == SpmPieceType::kUnknown)
+      info.special_tokens.emplace_back(m.pieces[i].piece, i);
+  return info;
+}
+
 class SentencePieceTokenizer : public Tokenizer {
  public:
+  // `proto` (when it parsed) gives the native decoder and the info; the library does the rest.
   static Result<std::unique_ptr<SentencePieceTokenizer>> load(const std::string& path, std::string_view bytes,
-                                                               std::string note = {}) {
+                                                               const SpmModelProto* proto, std::string note = {}) {
     auto t = std::make_unique<SentencePieceTokenizer>();
     t->note_ = std::move(note);
     auto st = t->sp_.LoadFromSerializedProto(bytes);
     if (!st.ok())
       return make_error(ErrorCode::kCorrupt, "'{}': not a SentencePiece model: {}", path, st.ToString());
     t->checksum_ = xxh64(bytes);
+    if (proto) {
+      t->info_ = spm_info(*proto);
+      auto dec = SpmDecoder::make(*proto);
+      if (dec.is_ok()) t->decoder_ = std::move(dec).value();
+    } else {
+      t->info_.format = "SentencePiece model";
+      t->info_.model = fmt::format("{} pieces", t->sp_.GetPieceSize());
+    }
     return t;
   }
   Status encode(std::string_view text, std::vector<uint32_t>* ids) const override {
@@ -34,7 +64,10 @@ class SentencePieceTokenizer : public Tokenizer {
     ids->insert(ids->end(), tmp.begin(), tmp.end());
     return Status::ok();
   }
-  Result<std::string> decode(std::span<const uint32_t> ids) const override {
+  // Native (spm_decoder.h) when the model allows; the library otherwise, which always hides control
+  // pieces.
+  Result<std::string> decode(std::span<const uint32_t> ids, bool skip_special) const override {
+    if (decoder_) return decoder_->decode(ids, skip_special);
     std::vector<int> tmp(ids.begin(), ids.end());
     for (int id : tmp)
       if (id < 0 || id >= sp_.GetPieceSize())
@@ -45,28 +78,39 @@ class SentencePieceTokenizer : public Tokenizer {
     if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece decode failed: {}", st.ToString());
     return out;
   }
+  // The library's Decode, for tests and benchmarks.
+  Result<std::string> library_decode(std::span<const uint32_t> ids) const {
+    std::vector<int> tmp(ids.begin(), ids.end());
+    std::string out;
+    auto st = sp_.Decode(tmp, &out);
+    if (!st.ok()) return make_error(ErrorCode::kInternal, "SentencePiece decode failed: {}", st.ToString());
+    return out;
+  }
   uint32_t vocab_size() const override { return static_cast<uint32_t>(sp_.GetPieceSize()); }
   int32_t bos_id() const override { return sp_.bos_id(); }
   int32_t eos_id() const override { return sp_.eos_id(); }
   int32_t unk_id() const override { return sp_.unk_id(); }
   int32_t pad_id() const override { return sp_.pad_id(); }
-  std::string id_to_piece(uint32_t id) const override {
+  std::string piece(uint32_t id) const override {
     return id < vocab_size() ? sp_.IdToPiece(static_cast<int>(id)) : std::string();
   }
   std::string impl_name() const override { return "sentencepiece"; }
   std::string impl_note() const override { return note_; }
   uint64_t model_checksum() const override { return checksum_; }
+  TokenizerInfo info() const override { return info_; }
 
  private:
   std::string note_;
   // sentencepiece 0.1.97 takes absl::string_view, which is std::string_view-compatible.
   static std::string_view absl_view(std::string_view s) { return s; }
   sentencepiece::SentencePieceProcessor sp_;
+  std::unique_ptr<SpmDecoder> decoder_;
+  TokenizerInfo info_;
   uint64_t checksum_ = 0;
 };
 
-// The fast exact encoder for encode(); decode and the vocabulary queries go to the library, which
-// is loaded from the same bytes (decoding is not the bottleneck).
+// The fast exact encoder for encode(); the vocabulary queries go to the library, which is loaded
+// from the same bytes; decode is native (spm_decoder.h).
 class FastSpmTokenizer : public Tokenizer {
  public:
   FastSpmTokenizer(std::unique_ptr<FastSpmBpe> fast, std::unique_ptr<SentencePieceTokenizer> lib)
@@ -75,15 +119,18 @@ class FastSpmTokenizer : public Tokenizer {
     fast_->encode(text, ids);
     return Status::ok();
   }
-  Result<std::string> decode(std::span<const uint32_t> ids) const override { return lib_->decode(ids); }
+  Result<std::string> decode(std::span<const uint32_t> ids, bool skip_special) const override {
+    return lib_->decode(ids, skip_special);
+  }
   uint32_t vocab_size() const override { return lib_->vocab_size(); }
   int32_t bos_id() const override { return lib_->bos_id(); }
   int32_t eos_id() const override { return lib_->eos_id(); }
   int32_t unk_id() const override { return lib_->unk_id(); }
   int32_t pad_id() const override { return lib_->pad_id(); }
-  std::string id_to_piece(uint32_t id) const override { return lib_->id_to_piece(id); }
+  std::string piece(uint32_t id) const override { return lib_->piece(id); }
   std::string impl_name() const override { return "fast-bpe"; }
   uint64_t model_checksum() const override { return lib_->model_checksum(); }
+  TokenizerInfo info() const override { return lib_->info(); }
 
  private:
   std::unique_ptr<FastSpmBpe> fast_;
@@ -137,10 +184,12 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path, Token
   std::string p = path;
   std::error_code ec;
   if (std::filesystem::is_directory(p, ec)) {
-    if (file_exists(p + "/tokenizer.model") || !file_exists(p + "/tokenizer.json")) {
+    if (file_exists(p + "/tokenizer.model")) {
       p += "/tokenizer.model";
-    } else {
+    } else if (file_exists(p + "/tokenizer.json")) {
       p += "/tokenizer.json";
+    } else {
+      return make_error(ErrorCode::kNotFound, "'{}' is a folder without tokenizer.model or tokenizer.json", path);
     }
   }
   if (!file_exists(p)) return make_error(ErrorCode::kNotFound, "tokenizer model '{}' not found", p);
@@ -155,17 +204,18 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path, Token
   if (impl == TokenizerImpl::kHfBpe)
     return make_error(ErrorCode::kInvalidArgument, "implementation hf needs a tokenizer.json, got '{}'", p);
   LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(p));
+  auto proto = parse_spm_model_proto(bytes);
+  const SpmModelProto* parsed = proto.is_ok() ? &proto.value() : nullptr;
   if (impl == TokenizerImpl::kSentencePiece) {
-    LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes));
+    LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes, parsed));
     return std::unique_ptr<Tokenizer>(std::move(lib));
   }
-  auto proto = parse_spm_model_proto(bytes);
   Status why;
   std::unique_ptr<FastSpmBpe> fast;
-  if (!proto.is_ok()) {
+  if (!parsed) {
     why = proto.status().with_context(p);
   } else {
-    auto compiled = FastSpmBpe::compile(*proto);
+    auto compiled = FastSpmBpe::compile(*parsed);
     if (compiled.is_ok()) {
       fast = std::move(compiled).value();
     } else {
@@ -173,7 +223,7 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path, Token
     }
   }
   if (!fast && impl == TokenizerImpl::kFast) return why;
-  LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes, fast ? "" : why.message()));
+  LONGCTX_ASSIGN_OR_RETURN(auto lib, SentencePieceTokenizer::load(p, bytes, parsed, fast ? "" : why.message()));
   if (!fast) return std::unique_ptr<Tokenizer>(std::move(lib));
   return std::unique_ptr<Tokenizer>(std::make_unique<FastSpmTokenizer>(std::move(fast), std::move(lib)));
 }

@@ -116,6 +116,11 @@ Status parse_trainer_spec(std::string_view msg, size_t base, SpmModelProto* m) {
       if (field == 3) m->model_type = static_cast<SpmModelType>(v);
       if (field == 24) m->treat_whitespace_as_suffix = v != 0;
       if (field == 35) m->byte_fallback = v != 0;
+    } else if (field == 44 && wire == kLengthDelimited) {
+      std::string_view s;
+      size_t off = 0;
+      LONGCTX_RETURN_IF_ERROR(r.bytes(&s, &off));
+      m->unk_surface.assign(s);
     } else {
       LONGCTX_RETURN_IF_ERROR(r.skip(wire));
     }

@@ -29,6 +29,7 @@ struct SpmModelProto {
   SpmModelType model_type = SpmModelType::kUnigram;  // 3
   bool treat_whitespace_as_suffix = false;           // 24
   bool byte_fallback = false;                        // 35
+  std::string unk_surface = " \xE2\x81\x87 ";         // 44: what Decode prints for <unk>
   // NormalizerSpec (field 3)
   std::string normalizer_name;        // 1
   std::string precompiled_charsmap;   // 2 (empty for "identity")

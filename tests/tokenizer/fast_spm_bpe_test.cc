@@ -3,6 +3,7 @@
 #include "tokenizer/fast_spm_bpe.h"
 
 #include <gtest/gtest.h>
+#include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -205,6 +207,49 @@ TEST(FastSpmBpeHand, UnsupportedFeaturesFallBackWithReason) {
   EXPECT_NE(uf.status().message().find("not BPE"), std::string::npos) << uf.status().message();
 }
 
+// Native decoding (spm_decoder.h) against strings worked out by hand and against the library.
+TEST(SpmDecodeHand, BytesSpacesControlAndUnknownWorkedByHand) {
+  std::vector<HandPiece> p = {{"<unk>", 0, 2}, {"<s>", 0, 3}, {"</s>", 0, 3}};
+  for (int b = 0; b < 256; ++b) p.push_back({fmt::format("<0x{:02X}>", b), 0, 6});
+  p.push_back({kSp, -10, 1});        // 259
+  p.push_back({"a", -10, 1});        // 260
+  p.push_back({kSp + "a", -1, 1});   // 261
+  p.push_back({"b" + kSp, -1, 1});   // 262
+  std::string bytes = hand_model(p, 2, true, false);
+  std::string path = write_tmp("hand_dec.model", bytes);
+  auto tok = load_tokenizer(path, TokenizerImpl::kAuto);
+  ASSERT_TRUE(tok.is_ok()) << tok.status().message();
+  sentencepiece::SentencePieceProcessor lib;
+  ASSERT_TRUE(lib.Load(path).ok());
+  // [▁a, ▁a] -> " a a" without the first space (dummy prefix): "a a".
+  // [<s>, ▁a] -> control invisible, and nothing printed yet: "a"; kept: "<s> a" (text no longer empty).
+  // [▁, <0xC3>, <0xA9>, b▁] -> "" (the first ▁ consumed), "é", "b ": "éb ".
+  // [<0xC3>] -> a cut character: U+FFFD. [<0xC3>, <0xC3>, <0xA9>] -> U+FFFD then "é".
+  // [<unk>, ▁a] -> " ⁇ " then " a" (text not empty any more): " ⁇  a".
+  // [▁, ▁a] -> the first ▁ consumed, then " a" keeps its space: " a".
+  const std::string kRep = "\xef\xbf\xbd", kUnk = " \xe2\x81\x87 ";
+  const std::vector<std::tuple<V, std::string, std::string>> cases = {
+      {{261, 261}, "a a", "a a"},
+      {{1, 261}, "a", "<s> a"},
+      {{259, 3 + 0xc3, 3 + 0xa9, 262}, "\xc3\xa9" "b ", "\xc3\xa9" "b "},
+      {{3 + 0xc3}, kRep, kRep},
+      {{3 + 0xc3, 3 + 0xc3, 3 + 0xa9}, kRep + "\xc3\xa9", kRep + "\xc3\xa9"},
+      {{0, 261}, kUnk + " a", kUnk + " a"},
+      {{259, 261}, " a", " a"},
+      {{}, "", ""}};
+  for (const auto& [ids, skipped, kept] : cases) {
+    auto a = (*tok)->decode(ids, true);
+    auto b = (*tok)->decode(ids, false);
+    ASSERT_TRUE(a.is_ok() && b.is_ok());
+    EXPECT_EQ(*a, skipped);
+    EXPECT_EQ(*b, kept);
+    std::string want;
+    ASSERT_TRUE(lib.Decode(std::vector<int>(ids.begin(), ids.end()), &want).ok());
+    EXPECT_EQ(*a, want) << "library";
+  }
+  EXPECT_FALSE((*tok)->decode(V{263}, true).is_ok());
+}
+
 TEST(SpmModelProto, RejectsTruncatedBytes) {
   std::string bytes = hand_model(model_a_pieces(), 2, false, false);
   auto r = parse_spm_model_proto(std::string_view(bytes).substr(0, 7));
@@ -362,7 +407,7 @@ TEST_F(FastSpmTrained, ReaderAgreesWithLibraryOnVocabulary) {
     auto proto = parse_spm_model_proto(*bytes);
     ASSERT_TRUE(proto.is_ok()) << proto.status().message();
     ASSERT_EQ(proto->pieces.size(), m.lib->vocab_size()) << m.name;
-    for (uint32_t i = 0; i < m.lib->vocab_size(); ++i) ASSERT_EQ(proto->pieces[i].piece, m.lib->id_to_piece(i));
+    for (uint32_t i = 0; i < m.lib->vocab_size(); ++i) ASSERT_EQ(proto->pieces[i].piece, m.lib->piece(i));
     EXPECT_EQ(proto->model_type, SpmModelType::kBpe);
     bool nfkc = m.name.rfind("nfkc", 0) == 0;
     EXPECT_EQ(proto->byte_fallback, m.name != "plain" && m.name != "nfkc_cf") << m.name;
@@ -442,6 +487,42 @@ TEST_F(FastSpmTrained, LongDocumentAndThreads) {
   t2.join();
   EXPECT_EQ(a, ref);
   EXPECT_EQ(b, ref);
+}
+
+// Decoding identical to the library's Decode on encodings, random id lists (control, unknown and
+// byte pieces anywhere, characters cut), and runs of byte pieces.
+TEST_F(FastSpmTrained, DecodeIdenticalToLibrary) {
+  for (const auto& m : *models_) {
+    sentencepiece::SentencePieceProcessor lib;
+    ASSERT_TRUE(lib.Load(m.path).ok());
+    std::vector<V> lists;
+    for (size_t i = 0; i < docs_->size() && i < 30; ++i) lists.push_back(enc(*m.fast, (*docs_)[i]));
+    Rng rng(99);
+    const uint32_t n = m.fast->vocab_size();
+    for (int i = 0; i < 3000; ++i) {
+      V ids;
+      size_t len = rng.below(40);
+      for (size_t k = 0; k < len; ++k) {
+        uint64_t r = rng.below(10);
+        ids.push_back(r < 2 ? static_cast<uint32_t>(rng.below(3)) : r < 5 ? static_cast<uint32_t>(3 + rng.below(256))
+                                                                            : static_cast<uint32_t>(rng.below(n)));
+      }
+      lists.push_back(ids);
+    }
+    for (size_t i = 0; i < 300; ++i) {  // slices of encodings: cut characters at both ends
+      const V& e = lists[i % 30];
+      if (e.empty()) continue;
+      size_t a = rng.below(e.size()), b = a + rng.below(std::min<size_t>(e.size() - a, 200)) + 1;
+      lists.emplace_back(e.begin() + a, e.begin() + b);
+    }
+    for (const V& ids : lists) {
+      std::string want;
+      ASSERT_TRUE(lib.Decode(std::vector<int>(ids.begin(), ids.end()), &want).ok());
+      auto got = m.fast->decode(ids, true);
+      ASSERT_TRUE(got.is_ok()) << got.status().message();
+      ASSERT_EQ(*got, want) << m.name << ": " << ids.size() << " ids starting " << (ids.empty() ? -1 : int64_t(ids[0]));
+    }
+  }
 }
 
 TEST_F(FastSpmTrained, AutoPicksFastAndUnigramFallsBack) {
