@@ -458,16 +458,6 @@ Status replace_all(const HfMatcher& m, std::string_view s, const std::string& co
   return Status::ok();
 }
 
-std::vector<std::string_view> split_chars(std::string_view s) {
-  std::vector<std::string_view> cs;
-  for (size_t i = 0; i < s.size();) {
-    size_t l = utf8_char_len(static_cast<unsigned char>(s[i]));
-    cs.push_back(s.substr(i, l));
-    i += l;
-  }
-  return cs;
-}
-
 }  // namespace
 
 Result<HfDecoder> HfDecoder::make(const HfSpec& spec, const std::vector<std::string>& token, std::vector<uint8_t> skip,
@@ -503,7 +493,62 @@ Result<HfDecoder> HfDecoder::make(const HfSpec& spec, const std::vector<std::str
   byte_level_alphabet(cps);
   std::fill(std::begin(d.byte_level_cp_to_byte_), std::end(d.byte_level_cp_to_byte_), 0xffffffffu);
   for (uint32_t b = 0; b < 256; ++b) d.byte_level_cp_to_byte_[cps[b]] = b;
+  // A first step of ByteLevel or Metaspace also acts on each token alone (Metaspace apart from the
+  // first token): its per-token result is computed now, and decode() runs the step from the table.
+  if (!d.steps_.empty() && (d.steps_[0].kind == HfDecoderStep::kByteLevel || d.steps_[0].kind == HfDecoderStep::kMetaspace)) {
+    d.first_step_.resize(d.piece_.size());
+    for (size_t i = 0; i < d.piece_.size(); ++i) {
+      if (d.steps_[0].kind == HfDecoderStep::kByteLevel) {
+        d.byte_level_token(d.piece_[i], &d.first_step_[i]);
+      } else {
+        d.metaspace_token(d.steps_[0], d.piece_[i], /*first=*/false, &d.first_step_[i]);
+      }
+    }
+  }
   return d;
+}
+
+// The ByteLevel decoder on one token: the bytes of its characters when all are in the byte-level
+// alphabet, else the token's own bytes.
+void HfDecoder::byte_level_token(std::string_view t, std::string* out) const {
+  const size_t mark = out->size();
+  for (size_t k = 0; k < t.size();) {
+    int l = utf8_char_len(static_cast<unsigned char>(t[k]));
+    uint32_t cp = utf8_decode_valid(reinterpret_cast<const unsigned char*>(t.data() + k), l);
+    uint32_t b = cp < 0x144 ? byte_level_cp_to_byte_[cp] : 0xffffffffu;
+    if (b > 255) {
+      out->resize(mark);
+      out->append(t);
+      return;
+    }
+    out->push_back(static_cast<char>(b));
+    k += l;
+  }
+}
+
+// The Metaspace decoder on one token: the replacement character becomes a space, or nothing in the
+// first token (unless prepend_scheme is never).
+void HfDecoder::metaspace_token(const HfDecoderStep& st, std::string_view t, bool first, std::string* out) const {
+  const bool drop = first && !st.prepend_never;
+  size_t pos = 0;
+  for (size_t at = t.find(st.replacement); at != std::string_view::npos; at = t.find(st.replacement, pos)) {
+    out->append(t.substr(pos, at - pos));
+    if (!drop) out->push_back(' ');
+    pos = at + st.replacement.size();
+  }
+  out->append(t.substr(pos));
+}
+
+// The library's ByteFallback on a run of byte tokens: their bytes when they form UTF-8, else one
+// U+FFFD per byte.
+void HfDecoder::flush_bytes(std::string* bytes, TokList& out) {
+  if (bytes->empty()) return;
+  if (utf8_valid(*bytes)) {
+    out.push(*bytes);
+  } else {
+    for (size_t k = 0; k < bytes->size(); ++k) out.push("\xef\xbf\xbd");
+  }
+  bytes->clear();
 }
 
 Status HfDecoder::run_step(const HfDecoderStep& st, const HfMatcher* m, TokList& in, TokList& out) const {
@@ -517,101 +562,110 @@ Status HfDecoder::run_step(const HfDecoderStep& st, const HfMatcher* m, TokList&
       break;
     case HfDecoderStep::kByteFallback: {
       std::string bytes;
-      auto flush = [&] {
-        if (bytes.empty()) return;
-        if (utf8_lossy(bytes) == bytes) {
-          out.push(bytes);
-        } else {
-          for (size_t k = 0; k < bytes.size(); ++k) out.push("\xef\xbf\xbd");  // one U+FFFD per byte
-        }
-        bytes.clear();
-      };
       for (size_t i = 0; i < in.size(); ++i) {
         int b = byte_token_value(in.at(i));
         if (b >= 0) {
           bytes.push_back(static_cast<char>(b));
         } else {
-          flush();
+          flush_bytes(&bytes, out);
           out.push(in.at(i));
         }
       }
-      flush();
+      flush_bytes(&bytes, out);
       break;
     }
     case HfDecoderStep::kFuse:
-      out.buf = in.buf;
+      out.buf.swap(in.buf);
       out.end.assign(1, static_cast<uint32_t>(out.buf.size()));
       break;
     case HfDecoderStep::kStrip:
       for (size_t i = 0; i < in.size(); ++i) {
-        auto cs = split_chars(in.at(i));
-        size_t a = 0, b = cs.size();
-        for (size_t k = 0; k < st.start && k < cs.size() && cs[k] == st.content; ++k) a = k + 1;
-        for (size_t k = 0; k < st.stop && k < cs.size() && cs[cs.size() - 1 - k] == st.content; ++k) b = cs.size() - 1 - k;
-        std::string t;
-        for (size_t k = a; k < b; ++k) t.append(cs[k]);
+        std::string_view t = in.at(i), c = st.content;
+        for (uint32_t k = 0; k < st.start && t.substr(0, c.size()) == c; ++k) t.remove_prefix(c.size());
+        for (uint32_t k = 0; k < st.stop && t.size() >= c.size() && t.substr(t.size() - c.size()) == c; ++k)
+          t.remove_suffix(c.size());
         out.push(t);
       }
       break;
     case HfDecoderStep::kMetaspace:
       for (size_t i = 0; i < in.size(); ++i) {
-        std::string t;
-        for (auto c : split_chars(in.at(i))) {
-          if (c != st.replacement) {
-            t.append(c);
-          } else if (i != 0 || st.prepend_never) {
-            t.push_back(' ');
-          }
-        }
-        out.push(t);
+        metaspace_token(st, in.at(i), i == 0, &out.buf);
+        out.end.push_back(static_cast<uint32_t>(out.buf.size()));
       }
       break;
     case HfDecoderStep::kByteLevel: {
       std::string bytes;
-      for (size_t i = 0; i < in.size(); ++i) {
-        std::string_view t = in.at(i);
-        const size_t mark = bytes.size();
-        bool all = true;
-        for (size_t k = 0; k < t.size() && all;) {
-          int l = utf8_char_len(static_cast<unsigned char>(t[k]));
-          uint32_t cp = utf8_decode_valid(reinterpret_cast<const unsigned char*>(t.data() + k), l);
-          uint32_t b = cp < 0x144 ? byte_level_cp_to_byte_[cp] : 0xffffffffu;
-          if (b > 255) all = false;
-          bytes.push_back(static_cast<char>(b));
-          k += l;
-        }
-        if (!all) bytes.resize(mark), bytes.append(t);  // not byte-level text: its bytes as they are
-      }
-      out.push(utf8_lossy(bytes));
+      for (size_t i = 0; i < in.size(); ++i) byte_level_token(in.at(i), &bytes);
+      out.push(utf8_valid(bytes) ? bytes : utf8_lossy(bytes));
       break;
     }
   }
   return Status::ok();
 }
 
-Result<std::string> HfDecoder::decode(const uint32_t* ids, size_t n, bool skip_special) const {
-  if (!unsupported_.empty()) return Status(ErrorCode::kUnsupported, "cannot decode: " + unsupported_);
-  TokList a, b;
-  a.end.reserve(n);
+// Token strings of the ids (with the pre-applied steps), running a first ByteFallback, ByteLevel
+// or Metaspace step from the tables made at load. Returns how many steps that covered.
+size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special, TokList& a) const {
+  const HfDecoderStep::Kind first = steps_.empty() ? HfDecoderStep::kFuse : steps_[0].kind;
+  std::string bytes;
+  bool first_token = true;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t id = ids[i];
-    if (id >= known_.size())
-      return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary (size {})", id,
-                        known_.size());
     if (!known_[id] || (skip_special && skip_[id])) continue;  // the library drops both
-    a.push(piece_[id]);
+    if (first == HfDecoderStep::kByteFallback) {
+      if (byte_[id] >= 0) {
+        bytes.push_back(static_cast<char>(byte_[id]));
+        continue;
+      }
+      flush_bytes(&bytes, a);
+      a.push(piece_[id]);
+    } else if (first == HfDecoderStep::kByteLevel) {
+      a.buf.append(first_step_[id]);  // the step fuses its tokens into one
+    } else if (first == HfDecoderStep::kMetaspace) {
+      if (first_token) {
+        metaspace_token(steps_[0], piece_[id], true, &a.buf);
+        a.end.push_back(static_cast<uint32_t>(a.buf.size()));
+      } else {
+        a.push(first_step_[id]);
+      }
+    } else {
+      a.push(piece_[id]);
+    }
+    first_token = false;
   }
+  if (first == HfDecoderStep::kByteFallback) {
+    flush_bytes(&bytes, a);
+    return 1;
+  }
+  if (first == HfDecoderStep::kByteLevel) {
+    if (!utf8_valid(a.buf)) a.buf = utf8_lossy(a.buf);
+    a.end.assign(1, static_cast<uint32_t>(a.buf.size()));
+    return 1;
+  }
+  return first == HfDecoderStep::kMetaspace ? 1 : 0;
+}
+
+Result<std::string> HfDecoder::decode(const uint32_t* ids, size_t n, bool skip_special) const {
+  if (!unsupported_.empty()) return Status(ErrorCode::kUnsupported, "cannot decode: " + unsupported_);
+  for (size_t i = 0; i < n; ++i)
+    if (ids[i] >= known_.size())
+      return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary (size {})", ids[i],
+                        known_.size());
+  TokList a, b;
+  a.end.reserve(n);
+  a.buf.reserve(n * 4);
   if (!has_decoder_) {  // the library joins the token strings with spaces
+    first_tokens(ids, n, skip_special, a);
     std::string out;
+    out.reserve(a.buf.size() + a.size());
     for (size_t i = 0; i < a.size(); ++i) out.append(i ? " " : "").append(a.at(i));
     return out;
   }
-  for (size_t k = 0; k < steps_.size(); ++k) {
+  for (size_t k = first_tokens(ids, n, skip_special, a); k < steps_.size(); ++k) {
     LONGCTX_RETURN_IF_ERROR(run_step(steps_[k], matchers_[k].get(), a, b));
     std::swap(a, b);
   }
-  if (a.size() == 1) return std::move(a.buf);
-  return a.buf;  // the tokens' concatenation
+  return std::move(a.buf);  // the concatenation of the remaining tokens
 }
 
 }  // namespace longctx::tok_detail

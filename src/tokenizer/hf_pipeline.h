@@ -144,12 +144,17 @@ class HfDecoder {
     }
   };
   Status run_step(const HfDecoderStep& st, const HfMatcher* m, TokList& in, TokList& out) const;
+  size_t first_tokens(const uint32_t* ids, size_t n, bool skip_special, TokList& a) const;
+  void byte_level_token(std::string_view t, std::string* out) const;
+  void metaspace_token(const HfDecoderStep& st, std::string_view t, bool first, std::string* out) const;
+  static void flush_bytes(std::string* bytes, TokList& out);
   std::vector<HfDecoderStep> steps_;  // after the pre-applied ones
   std::vector<std::shared_ptr<HfMatcher>> matchers_;
   bool has_decoder_ = false;
   std::string unsupported_;
   std::vector<std::string> piece_;  // [id] -> token string with the pre-applied steps
   std::vector<int16_t> byte_;       // [id] -> byte of a <0xXX> token (after pre-applied steps), else -1
+  std::vector<std::string> first_step_;  // [id] -> token after a first ByteLevel / Metaspace step
   std::vector<uint8_t> skip_, known_;
   uint32_t byte_level_cp_to_byte_[0x144];  // byte-level character -> byte (0xffffffff: not one)
 };

@@ -71,6 +71,26 @@ inline size_t utf8_maximal_subpart(const unsigned char* p, size_t n, bool* valid
   return k;
 }
 
+// Whether s is well-formed UTF-8 (Rust's String::from_utf8 succeeds).
+inline bool utf8_valid(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i + 8 <= s.size()) {  // ASCII runs 8 bytes at a time
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
+    bool valid = false;
+    size_t len = utf8_maximal_subpart(p + i, s.size() - i, &valid);
+    if (!valid) return false;
+    i += len;
+  }
+  return true;
+}
+
 // The text with each maximal ill-formed subpart replaced by U+FFFD: Rust's String::from_utf8_lossy,
 // Python's bytes.decode("utf-8", "replace") and the WHATWG decoder all do this.
 inline std::string utf8_lossy(std::string_view s) {

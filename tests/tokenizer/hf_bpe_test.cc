@@ -272,8 +272,10 @@ class HfVsNpm : public ::testing::Test {
 
   // Documents, one long document, unusual text (Unicode spaces, added tokens, NFC/NFKC material,
   // literal "▁" and "<0x41>", ill-formed UTF-8) and `fuzz` fuzz inputs.
-  std::vector<std::string> texts(const Tokenizer& t, int fuzz, size_t long_bytes) {
-    std::vector<std::string> out = docs();
+  std::vector<std::string> texts(const Tokenizer& t, int fuzz, size_t doc_bytes, size_t long_bytes) {
+    std::vector<std::string> out;
+    for (size_t i = 0, n = 0; i < docs().size() && n < doc_bytes; n += docs()[i++].size()) out.push_back(docs()[i]);
+    for (size_t i = docs().size(); i-- > 0 && out.size() < 12;) out.push_back(docs()[i]);  // some code too
     std::string big;
     for (size_t i = 0; big.size() < long_bytes; ++i) big += docs()[i % docs().size()];
     out.push_back(big.substr(0, long_bytes));
@@ -315,13 +317,13 @@ class HfVsNpm : public ::testing::Test {
     return lists;
   }
 
-  void compare(const std::string& name, int fuzz = 300, size_t long_bytes = 400 << 10) {
+  void compare(const std::string& name, int fuzz = 300, size_t doc_bytes = 100 << 10, size_t long_bytes = 100 << 10) {
     const std::string path = model(name);
     auto t0 = std::chrono::steady_clock::now();
     auto t = load_tokenizer(path, TokenizerImpl::kHfBpe);
     ASSERT_TRUE(t.is_ok()) << t.status().message();
     double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<std::string> in = texts(**t, fuzz, long_bytes);
+    std::vector<std::string> in = texts(**t, fuzz, doc_bytes, long_bytes);
     std::vector<V> ours(in.size());
     for (size_t i = 0; i < in.size(); ++i) ASSERT_TRUE((*t)->encode(in[i], &ours[i]).is_ok());
     std::vector<V> lists = id_lists(ours, (*t)->vocab_size());
@@ -357,9 +359,9 @@ class HfVsNpm : public ::testing::Test {
   std::string models_;
 };
 
-TEST_F(HfVsNpm, Llama2) { compare("llama2", 1500, 2 << 20); }
-TEST_F(HfVsNpm, Gemma3) { compare("gemma3", 1000, 1 << 20); }
-TEST_F(HfVsNpm, DeepSeekV3) { compare("deepseek_v3", 1500, 1 << 20); }
+TEST_F(HfVsNpm, Llama2) { compare("llama2", 1500, 400 << 10, 1 << 20); }
+TEST_F(HfVsNpm, Gemma3) { compare("gemma3", 1000, 400 << 10, 1 << 20); }
+TEST_F(HfVsNpm, DeepSeekV3) { compare("deepseek_v3", 1500, 400 << 10, 1 << 20); }
 TEST_F(HfVsNpm, MetaspaceFirst) { compare("metaspace_first"); }
 TEST_F(HfVsNpm, MetaspaceAlwaysSplit) { compare("metaspace_always"); }
 TEST_F(HfVsNpm, MetaspaceNeverSplit) { compare("metaspace_never"); }
