@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "tokenizer/flat_map.h"
+#include "tokenizer/utf8_detail.h"
 
 namespace longctx {
 
@@ -29,41 +30,10 @@ constexpr size_t kCacheMaxKeyBytes = 128;   // longer stretches are not cached
 constexpr size_t kCacheMaxEntries = 1 << 18;
 constexpr size_t kKeepScratchBytes = 64 << 20;  // larger normalisation buffers are released after use
 
-// Byte length of the UTF-8 character starting with lead byte c (SentencePiece's OneCharLen).
-inline int one_char_len(unsigned char c) { return "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[c >> 4]; }
-
-// Codepoint of a character in valid UTF-8 of length len.
-inline uint32_t decode_valid(const unsigned char* p, int len) {
-  switch (len) {
-    case 1: return p[0];
-    case 2: return ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
-    case 3: return ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
-    default: return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
-  }
-}
-
-inline bool is_trail(unsigned char c) { return (c & 0xc0) == 0x80; }
-inline bool valid_cp(uint32_t c) { return c < 0xd800 || (c >= 0xe000 && c <= 0x10ffff); }
-
-// Length of the valid UTF-8 character at p (n bytes left), or 0 when the library's DecodeUTF8 would
-// reject it (truncated, bad trail byte, overlong, surrogate, > U+10FFFF).
-inline int valid_utf8_len(const unsigned char* p, size_t n) {
-  unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  if (n >= 2 && (c & 0xe0) == 0xc0) {
-    uint32_t cp = ((c & 0x1fu) << 6) | (p[1] & 0x3fu);
-    return is_trail(p[1]) && cp >= 0x80 && valid_cp(cp) ? 2 : 0;
-  }
-  if (n >= 3 && (c & 0xf0) == 0xe0) {
-    uint32_t cp = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
-    return is_trail(p[1]) && is_trail(p[2]) && cp >= 0x800 && valid_cp(cp) ? 3 : 0;
-  }
-  if (n >= 4 && (c & 0xf8) == 0xf0) {
-    uint32_t cp = ((c & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
-    return is_trail(p[1]) && is_trail(p[2]) && is_trail(p[3]) && cp >= 0x10000 && valid_cp(cp) ? 4 : 0;
-  }
-  return 0;
-}
+// SentencePiece's OneCharLen, DecodeUTF8 and validity rule (utf8_detail.h).
+inline int one_char_len(unsigned char c) { return tok_detail::utf8_char_len(c); }
+inline uint32_t decode_valid(const unsigned char* p, int len) { return tok_detail::utf8_decode_valid(p, len); }
+inline int valid_utf8_len(const unsigned char* p, size_t n) { return tok_detail::spm_valid_utf8_len(p, n); }
 
 // Copies the UTF-8 character at p[*i] to *w, or U+FFFD for an invalid byte (as the library does),
 // advancing both.

@@ -5,9 +5,12 @@
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <cstdio>
 
 #include "tokenizer/utf8_detail.h"
 
@@ -21,9 +24,69 @@ constexpr char kWhiteSpaceClass[] =
 constexpr char kGpt2Pattern[] =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
-// Rewrites an Oniguruma pattern for PCRE2: \s and \S become Unicode White_Space classes; escapes
-// whose meaning differs between the engines (\w \W \b \B: Oniguruma's word characters include
-// marks and connector punctuation; \h \H: Oniguruma's hex digits) are refused.
+// PCRE2's Unicode tables are older than the reference's (Debian 12: PCRE2 10.42 has Unicode 14.0;
+// the library's Oniguruma has 16.0). For each general category, the characters that ICU (Debian 12:
+// Unicode 15.0) knows but PCRE2 does not, as PCRE2 class items; appended to \p{..} in patterns.
+// Characters assigned after ICU's version remain unknown to both (docs/tokenizer.md).
+struct NewerCategories {
+  std::array<std::string, U_CHAR_CATEGORY_COUNT> items;
+  NewerCategories() {
+    char ver[32] = {};
+    pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, ver);
+    int major = 0, minor = 0;
+    std::sscanf(ver, "%d.%d", &major, &minor);
+    UChar32 start = -1;
+    int8_t cat = -1;
+    auto flush = [&](UChar32 end) {
+      if (start >= 0) items[cat] += fmt::format("\\x{{{:X}}}-\\x{{{:X}}}", start, end - 1);
+      start = -1;
+    };
+    for (UChar32 c = 0; c <= 0x10ffff; ++c) {
+      UVersionInfo age;
+      u_charAge(c, age);
+      const int8_t t = u_charType(c);
+      const bool newer = t != U_UNASSIGNED && (age[0] > major || (age[0] == major && age[1] > minor));
+      if (start >= 0 && (!newer || t != cat)) flush(c);
+      if (newer && start < 0) start = c, cat = t;
+    }
+    flush(0x110000);
+  }
+  // The extra items for a \p{name} (a general category or its one-letter group), or "" for other
+  // property names (scripts, Any, ...), which are left to PCRE2.
+  std::string for_name(std::string_view name) const {
+    std::string out;
+    for (int t = 1; t < U_CHAR_CATEGORY_COUNT; ++t) {
+      const char* gc = u_getPropertyValueName(UCHAR_GENERAL_CATEGORY, t, U_SHORT_PROPERTY_NAME);
+      if (!gc) continue;
+      std::string_view g(gc);
+      if (g == name || (name.size() == 1 && g[0] == name[0]) || ((name == "L&" || name == "LC") && g[0] == 'L' && g != "Lm" && g != "Lo"))
+        out += items[t];
+    }
+    return out;
+  }
+};
+
+const NewerCategories& newer_categories() {
+  static const NewerCategories n;
+  return n;
+}
+
+// Reads the property name of \p or \P at pat[i] ('p' or 'P'); *end is past it.
+std::string_view property_name(const std::string& pat, size_t i, size_t* end) {
+  if (i + 1 < pat.size() && pat[i + 1] == '{') {
+    size_t close = pat.find('}', i + 2);
+    if (close == std::string::npos) close = pat.size() - 1;
+    *end = close + 1;
+    return std::string_view(pat).substr(i + 2, close - i - 2);
+  }
+  *end = std::min(i + 2, pat.size());
+  return std::string_view(pat).substr(i + 1, *end - i - 1);
+}
+
+// Rewrites an Oniguruma pattern for PCRE2: \s and \S become Unicode White_Space classes; \p{..}
+// general categories gain the characters PCRE2's tables lack (above); escapes whose meaning differs
+// between the engines (\w \W \b \B: Oniguruma's word characters include marks and connector
+// punctuation; \h \H: Oniguruma's hex digits) are refused.
 Result<std::string> rewrite_for_pcre2(const std::string& pat) {
   std::string out;
   bool in_class = false;
@@ -36,6 +99,21 @@ Result<std::string> rewrite_for_pcre2(const std::string& pat) {
       } else if (e == 'S') {
         if (in_class) return make_error(ErrorCode::kUnsupported, "\\S inside a character class in pattern {:?}", pat);
         out += "[^" + std::string(kWhiteSpaceClass) + "]";
+      } else if (e == 'p' || e == 'P') {
+        size_t end = 0;
+        std::string_view name = property_name(pat, i + 1, &end);
+        std::string prop(pat, i, end - i), extra = newer_categories().for_name(name);
+        if (extra.empty()) {
+          out += prop;
+        } else if (in_class) {
+          if (e == 'P')
+            return make_error(ErrorCode::kUnsupported, "\\P{{{}}} inside a character class in pattern {:?}", name, pat);
+          out += prop + extra;
+        } else {
+          out += (e == 'P' ? "[^\\p" : "[\\p") + prop.substr(2) + extra + "]";
+        }
+        i = end - 1;
+        continue;
       } else if (std::strchr("wWbBhH", e)) {
         return make_error(ErrorCode::kUnsupported,
                           "pattern {:?} uses \\{}, whose meaning differs between Oniguruma and PCRE2", pat, e);

@@ -284,6 +284,8 @@ class HfVsNpm : public ::testing::Test {
     out.push_back("\xe2\x96\x81\xe2\x96\x81x \xe2\x96\x81 <0x41> <0xC3><0xA9> \xc3\xa9 \xf0\x9f\x98\x80 \t\t\t\n\n\n");
     out.push_back("bad \xff\xfe \xc3 \xe2\x96 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf end\xf0\x9f\x98");
     out.push_back(std::string("nul\0inside", 10));
+    // Characters assigned in Unicode 15.0 (newer than PCRE2 10.42's tables): a symbol, CJK Ext H, a mark.
+    out.push_back("x \xf0\x9f\x9b\x9cy \xf0\xb1\x8d\x90z \xf0\x91\xbc\x80q");
     std::vector<std::string> specials = {"\xe2\x96\x81", "<0x41>", "'s", "'LL", "\r\n", "123456", "e\xcc\x81",
                                          "\xcc\x81", "\xe1\x84\x80\xe1\x85\xa1", "\xe2\x84\xab", "   ", "\t\t"};
     for (const auto& [content, id] : t.info().special_tokens) specials.push_back(content);
