@@ -682,9 +682,11 @@ Status HfDecoder::run_step(const HfDecoderStep& st, const HfMatcher* m, TokList&
 }
 
 // Token strings of the ids (with the pre-applied steps), running a first ByteFallback, ByteLevel
-// or Metaspace step from the tables made at load. Returns how many steps that covered.
+// or Metaspace step from the tables made at load, and a Fuse right after ByteFallback by writing
+// one string. Returns how many steps that covered.
 size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special, TokList& a) const {
   const HfDecoderStep::Kind first = steps_.empty() ? HfDecoderStep::kFuse : steps_[0].kind;
+  const bool fuse = first == HfDecoderStep::kByteFallback && steps_.size() > 1 && steps_[1].kind == HfDecoderStep::kFuse;
   std::string bytes;
   bool first_token = true;
   for (size_t i = 0; i < n; ++i) {
@@ -695,8 +697,12 @@ size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special,
         bytes.push_back(static_cast<char>(byte_[id]));
         continue;
       }
-      flush_bytes(&bytes, a);
-      a.push(piece_[id]);
+      if (!bytes.empty()) flush_bytes(&bytes, a);
+      if (fuse) {
+        a.buf.append(piece_[id]);
+      } else {
+        a.push(piece_[id]);
+      }
     } else if (first == HfDecoderStep::kByteLevel) {
       a.buf.append(first_step_[id]);  // the step fuses its tokens into one
     } else if (first == HfDecoderStep::kMetaspace) {
@@ -713,7 +719,9 @@ size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special,
   }
   if (first == HfDecoderStep::kByteFallback) {
     flush_bytes(&bytes, a);
-    return 1;
+    if (!fuse) return 1;
+    a.end.assign(1, static_cast<uint32_t>(a.buf.size()));
+    return 2;
   }
   if (first == HfDecoderStep::kByteLevel) {
     if (!utf8_valid(a.buf)) a.buf = utf8_lossy(a.buf);
