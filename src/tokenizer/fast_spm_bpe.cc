@@ -7,6 +7,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tokenizer/bpe_scan.h"
 #include "tokenizer/flat_map.h"
 #include "tokenizer/utf8_detail.h"
 
@@ -22,7 +23,7 @@ constexpr uint32_t kSpaceSymbolCp = 0x2581;  // U+2581 LOWER ONE EIGHTH BLOCK, S
 constexpr char kSpaceSymbol[] = "\xe2\x96\x81";
 constexpr char kReplacementChar[] = "\xef\xbf\xbd";  // U+FFFD, what the normaliser puts for a bad byte
 constexpr int kSmall = 129;                           // bitmap index: ASCII 0..127, U+2581 -> 128
-constexpr int32_t kNoMerge = INT32_MAX;
+using tok_detail::kNoMerge;
 constexpr size_t kScanMaxSymbols = 48;      // stretches up to this many symbols use the array scan
 constexpr size_t kCacheMaxKeyBytes = 128;   // longer stretches are not cached
 // Per-thread cache bound: about 17 MB at 2^18 entries (slots 12.6 MB + keys + ids), so many
@@ -381,42 +382,19 @@ void merge_heap(const FastSpmBpeModel& m, const char* base, Scratch& s, std::vec
 // Merge loop for short stretches: arrays in text order, pr[k] = rank of merging k and k+1; each
 // round merges the first minimum (= highest score, leftmost).
 void merge_scan(const FastSpmBpeModel& m, const char* base, Scratch& s, std::vector<uint32_t>* out) {
-  size_t n = s.id.size();
-  int32_t* id = s.id.data();
   uint32_t* start = s.start.data();
   uint32_t* len = s.len.data();
-  s.pr.resize(n);
-  s.mg.resize(n);
-  int32_t* pr = s.pr.data();
-  int32_t* mg = s.mg.data();
-  for (size_t k = 0; k + 1 < n; ++k) m.merge_of(id[k], id[k + 1], &mg[k], &pr[k]);
-  if (n) pr[n - 1] = kNoMerge;
-  while (n > 1) {
-    size_t best = 0;
-    int32_t best_rank = pr[0];
-    for (size_t k = 1; k + 1 < n; ++k)
-      if (pr[k] < best_rank) {
-        best_rank = pr[k];
-        best = k;
-      }
-    if (best_rank == kNoMerge) break;
-    id[best] = mg[best];
-    len[best] += len[best + 1];
-    const size_t tail = n - best - 2;
-    std::memmove(id + best + 1, id + best + 2, tail * sizeof(int32_t));
-    std::memmove(start + best + 1, start + best + 2, tail * sizeof(uint32_t));
-    std::memmove(len + best + 1, len + best + 2, tail * sizeof(uint32_t));
-    std::memmove(pr + best + 1, pr + best + 2, tail * sizeof(int32_t));
-    std::memmove(mg + best + 1, mg + best + 2, tail * sizeof(int32_t));
-    --n;
-    if (best + 1 < n) {
-      m.merge_of(id[best], id[best + 1], &mg[best], &pr[best]);
-    } else {
-      pr[best] = kNoMerge;
-    }
-    if (best > 0) m.merge_of(id[best - 1], id[best], &mg[best - 1], &pr[best - 1]);
-  }
-  for (size_t k = 0; k < n; ++k) symbol_ids(m, id[k], base + start[k], len[k], out);
+  s.pr.resize(s.id.size());
+  s.mg.resize(s.id.size());
+  size_t n = tok_detail::merge_scan_loop(
+      s.id.data(), s.pr.data(), s.mg.data(), s.id.size(),
+      [&](int32_t l, int32_t r, int32_t* merged, int32_t* rank) { m.merge_of(l, r, merged, rank); },
+      [&](size_t best, size_t tail) {
+        len[best] += len[best + 1];
+        std::memmove(start + best + 1, start + best + 2, tail * sizeof(uint32_t));
+        std::memmove(len + best + 1, len + best + 2, tail * sizeof(uint32_t));
+      });
+  for (size_t k = 0; k < n; ++k) symbol_ids(m, s.id[k], base + start[k], len[k], out);
 }
 
 // Ids of one stretch w (no user-defined symbols inside) appended to *out.

@@ -12,6 +12,7 @@
 
 #include "core/file_io.h"
 #include "core/hash.h"
+#include "tokenizer/bpe_scan.h"
 #include "tokenizer/flat_map.h"
 #include "tokenizer/hf_pipeline.h"
 #include "tokenizer/hf_spec.h"
@@ -23,7 +24,6 @@ using namespace tok_detail;  // NOLINT: the internal helpers of this folder
 
 namespace {
 
-constexpr int32_t kNoMerge = INT32_MAX;
 constexpr size_t kCacheMaxKeyBytes = 128;     // longer words and stretches are not cached
 constexpr size_t kCacheMaxEntries = 1 << 18;  // per thread, about 17 MB (see fast_spm_bpe.cc)
 constexpr size_t kScanMaxSymbols = 48;        // stretches up to this many symbols use the array scan
@@ -114,36 +114,15 @@ struct HfBpeTables {
 
 namespace {
 
-// Lowest rank first, ties leftmost, over a short symbol array (pr[k] = rank of merging k, k+1).
+// Lowest rank first, ties leftmost, over a short symbol array (bpe_scan.h).
 void merge_scan(const HfBpeTables& m, HfScratch& s, std::vector<uint32_t>* out) {
-  size_t n = s.sym.size();
-  int32_t* id = s.sym.data();
-  s.pr.resize(n);
-  s.mg.resize(n);
-  int32_t* pr = s.pr.data();
-  int32_t* mg = s.mg.data();
-  for (size_t k = 0; k + 1 < n; ++k) m.merge_of(id[k], id[k + 1], &mg[k], &pr[k]);
-  if (n) pr[n - 1] = kNoMerge;
-  while (n > 1) {
-    size_t best = 0;
-    int32_t best_rank = pr[0];
-    for (size_t k = 1; k + 1 < n; ++k)
-      if (pr[k] < best_rank) best_rank = pr[k], best = k;
-    if (best_rank == kNoMerge) break;
-    id[best] = mg[best];
-    const size_t tail = n - best - 2;
-    std::memmove(id + best + 1, id + best + 2, tail * sizeof(int32_t));
-    std::memmove(pr + best + 1, pr + best + 2, tail * sizeof(int32_t));
-    std::memmove(mg + best + 1, mg + best + 2, tail * sizeof(int32_t));
-    --n;
-    if (best + 1 < n) {
-      m.merge_of(id[best], id[best + 1], &mg[best], &pr[best]);
-    } else {
-      pr[best] = kNoMerge;
-    }
-    if (best > 0) m.merge_of(id[best - 1], id[best], &mg[best - 1], &pr[best - 1]);
-  }
-  for (size_t k = 0; k < n; ++k) out->push_back(static_cast<uint32_t>(id[k]));
+  s.pr.resize(s.sym.size());
+  s.mg.resize(s.sym.size());
+  size_t n = merge_scan_loop(
+      s.sym.data(), s.pr.data(), s.mg.data(), s.sym.size(),
+      [&](int32_t l, int32_t r, int32_t* merged, int32_t* rank) { m.merge_of(l, r, merged, rank); },
+      [](size_t, size_t) {});
+  for (size_t k = 0; k < n; ++k) out->push_back(static_cast<uint32_t>(s.sym[k]));
 }
 
 // The same order with a heap and lazy invalidation, O(n log n), for long stretches. An entry is

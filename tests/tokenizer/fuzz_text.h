@@ -1,4 +1,4 @@
-// Random and adversarial text for the differential fuzz tests (issue 5 item 4): long runs of spaces
+// Random and adversarial text for the differential fuzz tests: long runs of spaces
 // and newlines, mixed scripts, invalid UTF-8, emoji, digits, control characters, strings that look
 // like vocabulary pieces, and slices of real text. Deterministic for a given Rng state.
 #pragma once
@@ -7,26 +7,11 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "tokenizer/utf8_detail.h"
 
 namespace longctx::testing_fuzz {
 
-inline void append_utf8(std::string* s, uint32_t cp) {
-  if (cp < 0x80) {
-    s->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    s->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    s->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    s->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    s->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
+using tok_detail::append_utf8;
 
 // One fuzz input of roughly `target_len` bytes. `samples` supplies real text to splice in and
 // `specials` strings such as "<s>", "<0x41>", user-defined symbols.
