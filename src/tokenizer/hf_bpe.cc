@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -349,22 +351,22 @@ Status build_tables(const HfSpec& spec, bool byte_level, HfBpeTables* m) {
 }
 
 // bos/eos/pad token contents from tokenizer_config.json beside the file (a string, or an object
-// with "content"), when it exists.
+// with "content"), when it exists. nlohmann::json, not simdjson: these files hold integers such as
+// model_max_length = 1e30 written out in full, which simdjson's DOM refuses.
 std::unordered_map<std::string, std::string> read_special_names(const std::string& path) {
   std::unordered_map<std::string, std::string> out;
   std::string cfg = (std::filesystem::path(path).parent_path() / "tokenizer_config.json").string();
   if (!file_exists(cfg)) return out;
   auto bytes = read_file(cfg);
   if (!bytes.is_ok()) return out;
-  simdjson::dom::parser parser;
-  simdjson::dom::object o;
-  simdjson::padded_string padded(*bytes);
-  if (parser.parse(padded).get_object().get(o)) return out;
+  nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
   for (const char* k : {"bos_token", "eos_token", "pad_token"}) {
-    simdjson::dom::element e;
-    std::string_view s;
-    if (o.at_key(k).get(e)) continue;
-    if (!e.get_string().get(s) || !e["content"].get_string().get(s)) out[k] = std::string(s);
+    auto it = j.find(k);
+    if (it == j.end()) continue;
+    if (it->is_string()) out[k] = it->get<std::string>();
+    if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+      out[k] = (*it)["content"].get<std::string>();
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -360,6 +361,19 @@ class HfVsNpm : public ::testing::Test {
   }
   std::string models_;
 };
+
+// bos/eos/pad from tokenizer_config.json beside the file (as the packages ship it, like model folders).
+TEST_F(HfVsNpm, SpecialIdsFromTokenizerConfig) {
+  const std::vector<std::tuple<std::string, int32_t, int32_t, int32_t>> want = {
+      {"llama2", 1, 2, -1}, {"gemma3", 2, 106, 0}, {"deepseek_v3", 0, 1, 1}};
+  for (const auto& [name, bos, eos, pad] : want) {
+    auto t = load_tokenizer(model(name));
+    ASSERT_TRUE(t.is_ok()) << t.status().message();
+    EXPECT_EQ((*t)->bos_id(), bos) << name;
+    EXPECT_EQ((*t)->eos_id(), eos) << name;
+    EXPECT_EQ((*t)->pad_id(), pad) << name;
+  }
+}
 
 TEST_F(HfVsNpm, Llama2) { compare("llama2", 1500, 400 << 10, 1 << 20); }
 TEST_F(HfVsNpm, Gemma3) { compare("gemma3", 1000, 400 << 10, 1 << 20); }
