@@ -689,6 +689,21 @@ size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special,
   const bool fuse = first == HfDecoderStep::kByteFallback && steps_.size() > 1 && steps_[1].kind == HfDecoderStep::kFuse;
   std::string bytes;
   bool first_token = true;
+  if (fuse) {  // the hot path of SentencePiece-style files: one string, one table test per id
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t id = ids[i];
+      if (!known_[id] || (skip_special && skip_[id])) continue;  // the library drops both
+      if (byte_[id] >= 0) {
+        bytes.push_back(static_cast<char>(byte_[id]));
+        continue;
+      }
+      if (!bytes.empty()) flush_bytes(&bytes, a);
+      a.buf.append(piece_[id]);
+    }
+    flush_bytes(&bytes, a);
+    a.end.assign(1, static_cast<uint32_t>(a.buf.size()));
+    return 2;
+  }
   for (size_t i = 0; i < n; ++i) {
     const uint32_t id = ids[i];
     if (!known_[id] || (skip_special && skip_[id])) continue;  // the library drops both
@@ -697,12 +712,8 @@ size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special,
         bytes.push_back(static_cast<char>(byte_[id]));
         continue;
       }
-      if (!bytes.empty()) flush_bytes(&bytes, a);
-      if (fuse) {
-        a.buf.append(piece_[id]);
-      } else {
-        a.push(piece_[id]);
-      }
+      flush_bytes(&bytes, a);
+      a.push(piece_[id]);
     } else if (first == HfDecoderStep::kByteLevel) {
       a.buf.append(first_step_[id]);  // the step fuses its tokens into one
     } else if (first == HfDecoderStep::kMetaspace) {
@@ -719,9 +730,7 @@ size_t HfDecoder::first_tokens(const uint32_t* ids, size_t n, bool skip_special,
   }
   if (first == HfDecoderStep::kByteFallback) {
     flush_bytes(&bytes, a);
-    if (!fuse) return 1;
-    a.end.assign(1, static_cast<uint32_t>(a.buf.size()));
-    return 2;
+    return 1;
   }
   if (first == HfDecoderStep::kByteLevel) {
     if (!utf8_valid(a.buf)) a.buf = utf8_lossy(a.buf);
@@ -738,7 +747,6 @@ Result<std::string> HfDecoder::decode(const uint32_t* ids, size_t n, bool skip_s
       return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary (size {})", ids[i],
                         known_.size());
   TokList a, b;
-  a.end.reserve(n);
   a.buf.reserve(n * 4);
   if (!has_decoder_) {  // the library joins the token strings with spaces
     first_tokens(ids, n, skip_special, a);
