@@ -375,9 +375,10 @@ TEST_F(HfVsNpm, SpecialIdsFromTokenizerConfig) {
   }
 }
 
-TEST_F(HfVsNpm, Llama2) { compare("llama2", 1500, 400 << 10, 1 << 20); }
-TEST_F(HfVsNpm, Gemma3) { compare("gemma3", 1000, 400 << 10, 1 << 20); }
-TEST_F(HfVsNpm, DeepSeekV3) { compare("deepseek_v3", 1500, 400 << 10, 1 << 20); }
+// The real vocabularies get more input; hf_fuzz runs much longer (docs/tokenizer.md).
+TEST_F(HfVsNpm, Llama2) { compare("llama2", 800, 256 << 10, 512 << 10); }
+TEST_F(HfVsNpm, Gemma3) { compare("gemma3", 500, 256 << 10, 512 << 10); }
+TEST_F(HfVsNpm, DeepSeekV3) { compare("deepseek_v3", 800, 256 << 10, 512 << 10); }
 TEST_F(HfVsNpm, MetaspaceFirst) { compare("metaspace_first"); }
 TEST_F(HfVsNpm, MetaspaceAlwaysSplit) { compare("metaspace_always"); }
 TEST_F(HfVsNpm, MetaspaceNeverSplit) { compare("metaspace_never"); }
