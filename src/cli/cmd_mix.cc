@@ -235,7 +235,7 @@ void print_chunk(const PackedDataset& d, const PackedShard& s, uint64_t c, uint6
                (sp.flags >> 8) ? fmt::format(" repeat {}", sp.flags >> 8) : "");
     std::span<const uint32_t> ids(toks->data() + sp.start, std::min<uint64_t>(sp.end - sp.start, 24));
     if (tk) {
-      auto text = tk->decode(ids);
+      auto text = tk->decode(ids, /*skip_special=*/false);  // BOS/EOS show where documents meet
       fmt::print("      {:?}{}\n", text.is_ok() ? *text : std::string("?"), sp.end - sp.start > 24 ? " ..." : "");
     } else {
       fmt::print("      ids {}{}\n", fmt::join(ids, " "), sp.end - sp.start > 24 ? " ..." : "");

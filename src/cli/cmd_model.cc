@@ -149,7 +149,7 @@ class TokenPrinter {
       std::fflush(stdout);
       return true;
     }
-    auto s = tok_->decode(generated_);
+    auto s = tok_->decode(generated_, /*skip_special=*/true);
     if (!s.is_ok()) return true;
     bool stop = false;
     fmt::print("{}", filter_.update(*s, &stop));
@@ -160,7 +160,7 @@ class TokenPrinter {
   void end() {
     if (tok_) {
       bool stop = false;
-      auto s = tok_->decode(generated_);
+      auto s = tok_->decode(generated_, /*skip_special=*/true);
       if (s.is_ok()) {
         const std::string more = filter_.update(*s, &stop);
         fmt::print("{}{}", more, stop ? "" : filter_.flush(*s));
@@ -263,7 +263,7 @@ void register_model_commands(CLI::App& app) {
     c->add_option("--model", o->model, "Model folder")->required();
     c->add_option("--prompt", o->prompt, "Prompt text (tokenized with the model's tokenizer)");
     c->add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids");
-    c->add_option("--tokenizer", o->tokenizer, "tokenizer.model (default: the model folder's)");
+    c->add_option("--tokenizer", o->tokenizer, "tokenizer.model, tokenizer.json or a folder holding one (default: the model folder's)");
     add_number(c, "--max-new-tokens", o->max_new, "Tokens to generate (the prompt and these fit the model's context)");
     add_number(c, "--temperature", o->temperature, "0 = greedy");
     add_number(c, "--top-p", o->top_p, "Nucleus sampling threshold");

@@ -100,7 +100,7 @@ void register_tokenize_commands(CLI::App& app) {
     TokenizeConfig& cfg = o->config;
     auto* c = app.add_subcommand("tokenize", "Tokenize a corpus once into a document store that every later stage reads");
     c->add_option("corpus", cfg.corpus.inputs, "Corpus files, directories (recursive) or globs: .jsonl, .jsonl.zst, .txt")->required();
-    c->add_option("--tokenizer", cfg.tokenizer_path, "Tokenizer model (SentencePiece .model, or a directory holding tokenizer.model)")->required();
+    c->add_option("--tokenizer", cfg.tokenizer_path, "Tokenizer: a SentencePiece .model, a Hugging Face tokenizer.json, or a model folder holding one")->required();
     c->add_option("--out", cfg.out_dir, "Output store directory")->required();
     add_number(c, "--threads", cfg.threads, "Tokenizer threads (0 = all cores)");
     c->add_option("--task", o->task, "Process share i of N of the input files (for many machines); join with `store merge`")->capture_default_str();

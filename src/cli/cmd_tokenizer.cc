@@ -1,9 +1,10 @@
-// longctx tokenizer train | encode | decode
+// longctx tokenizer train | encode | decode | info
 #include "cli/cmd_tokenizer.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 #include <fmt/format.h>
 
@@ -109,7 +110,7 @@ Status run_tokenizer_encode(const TokenizerEncodeOptions& o) {
   std::string out;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i) out += ' ';
-    out += o.pieces ? fmt::format("{}:{}", ids[i], tok->id_to_piece(ids[i])) : std::to_string(ids[i]);
+    out += o.pieces ? fmt::format("{}:{}", ids[i], tok->piece(ids[i])) : std::to_string(ids[i]);
   }
   fmt::print("{}\n", out);
   if (!global_quiet()) fmt::print(stderr, "{} tokens, {} bytes\n", ids.size(), input.size());
@@ -121,16 +122,60 @@ Status TokenizerDecodeOptions::validate() const { return parse_token_ids("--ids"
 Status run_tokenizer_decode(const TokenizerDecodeOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(o.tokenizer));
   LONGCTX_ASSIGN_OR_RETURN(std::vector<uint32_t> ids, parse_token_ids("--ids", o.ids, UINT32_MAX, true));
-  LONGCTX_ASSIGN_OR_RETURN(std::string text, tok->decode(ids));
+  LONGCTX_ASSIGN_OR_RETURN(std::string text, tok->decode(ids, o.skip_special));
   fmt::print("{}\n", text);
   return Status::ok();
 }
 
+namespace {
+
+// Why this encoder serves the file (docs/tokenizer.md).
+std::string encoder_description(const Tokenizer& t) {
+  const std::string impl = t.impl_name();
+  if (impl == "fast-bpe") return "fast-bpe: our exact SentencePiece BPE encoder (the library's ids, 25-50x faster)";
+  if (impl == "hf-bpe") return "hf-bpe: our exact tokenizer.json encoder (the Hugging Face library's ids, 12-80x faster)";
+  std::string why = t.impl_note().empty() ? "asked for with --tokenizer-impl spm" : t.impl_note();
+  return "sentencepiece: the SentencePiece library (" + why + ")";
+}
+
+std::string id_text(const Tokenizer& t, int32_t id) {
+  return id < 0 ? std::string("none") : fmt::format("{} {:?}", id, t.piece(static_cast<uint32_t>(id)));
+}
+
+}  // namespace
+
+Status run_tokenizer_info(const TokenizerInfoOptions& o) {
+  LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(o.tokenizer));
+  const TokenizerInfo info = tok->info();
+  fmt::print("{}: {}\n", o.tokenizer, info.format);
+  fmt::print("  model:          {}\n", info.model);
+  fmt::print("  vocabulary:     {} ids\n", tok->vocab_size());
+  fmt::print("  special ids:    bos {}, eos {}, unk {}, pad {}\n", id_text(*tok, tok->bos_id()), id_text(*tok, tok->eos_id()),
+             id_text(*tok, tok->unk_id()), id_text(*tok, tok->pad_id()));
+  std::string specials;
+  const size_t shown = std::min<size_t>(info.special_tokens.size(), 24);
+  for (size_t i = 0; i < shown; ++i)
+    specials += fmt::format("{}{:?}={}", i ? " " : "", info.special_tokens[i].first, info.special_tokens[i].second);
+  if (info.special_tokens.size() > shown) specials += fmt::format(" ... and {} more", info.special_tokens.size() - shown);
+  fmt::print("  special tokens: {}\n", specials.empty() ? "none" : specials);
+  fmt::print("  normalizer:     {}\n", info.normalizer);
+  fmt::print("  pre-tokenizer:  {}\n", info.pre_tokenizer);
+  fmt::print("  decoder:        {}\n", info.decoder);
+  fmt::print("  encoder:        {}\n", encoder_description(*tok));
+  fmt::print("  checksum:       xxh64 {}\n", hex64(tok->model_checksum()));
+  return Status::ok();
+}
+
+constexpr const char* kTokenizerHelp =
+    "Tokenizer: a SentencePiece .model, a Hugging Face tokenizer.json, or a model folder holding one";
+
 void register_tokenizer_commands(CLI::App& app) {
-  auto* t = app.add_subcommand("tokenizer", "Train, inspect and use tokenizers (SentencePiece models such as LLaMA-2's tokenizer.model)");
+  auto* t = app.add_subcommand("tokenizer",
+                               "Train, inspect and use tokenizers (SentencePiece .model files, Hugging Face tokenizer.json)");
   t->require_subcommand(1);
   set_examples(t, {"longctx tokenizer train data/sample/train --vocab-size 8000 --out data/tokenizer.model",
-                   "longctx tokenizer encode --tokenizer data/tokenizer.model --text 'Hello world 2024'"});
+                   "longctx tokenizer encode --tokenizer data/tokenizer.model --text 'Hello world 2024'",
+                   "longctx tokenizer info llama-2-7b-hf/"});
   {
     auto o = std::make_shared<TokenizerTrainOptions>();
     auto* c = t->add_subcommand("train", "Train a SentencePiece BPE tokenizer (byte fallback, split digits) on a corpus");
@@ -148,21 +193,32 @@ void register_tokenizer_commands(CLI::App& app) {
   {
     auto o = std::make_shared<TokenizerEncodeOptions>();
     auto* c = t->add_subcommand("encode", "Print the token ids of a text");
-    c->add_option("--tokenizer", o->tokenizer, "Tokenizer model (file or directory with tokenizer.model)")->required();
+    c->add_option("--tokenizer", o->tokenizer, kTokenizerHelp)->required();
     c->add_option("--text", o->text, "Text to encode");
     c->add_option("--file", o->file, "Encode the contents of this file instead");
     c->add_flag("--pieces", o->pieces, "Print id:piece pairs");
     c->add_flag("--bos", o->bos, "Prepend the BOS id");
-    set_examples(c, {"longctx tokenizer encode --tokenizer data/tokenizer.model --text 'Hello world 2024'"});
+    set_examples(c, {"longctx tokenizer encode --tokenizer data/tokenizer.model --text 'Hello world 2024'",
+                     "longctx tokenizer encode --tokenizer llama-2-7b-hf/ --pieces --text 'Long context'"});
     set_run(c, o, run_tokenizer_encode);
   }
   {
     auto o = std::make_shared<TokenizerDecodeOptions>();
-    auto* c = t->add_subcommand("decode", "Print the text of token ids");
-    c->add_option("--tokenizer", o->tokenizer, "Tokenizer model")->required();
+    auto* c = t->add_subcommand("decode", "Print the text of token ids (as the tokenizer's own library decodes them)");
+    c->add_option("--tokenizer", o->tokenizer, kTokenizerHelp)->required();
     c->add_option("--ids", o->ids, "Comma- or space-separated token ids")->required();
-    set_examples(c, {"longctx tokenizer decode --tokenizer data/tokenizer.model --ids 1,15043,3186"});
+    c->add_flag("--skip-special", o->skip_special, "Drop special tokens (<s>, </s>, added special tokens) instead of printing them");
+    set_examples(c, {"longctx tokenizer decode --tokenizer data/tokenizer.model --ids 1,15043,3186",
+                     "longctx tokenizer decode --tokenizer gemma-3/tokenizer.json --ids 2,9259,1902 --skip-special"});
     set_run(c, o, run_tokenizer_decode);
+  }
+  {
+    auto o = std::make_shared<TokenizerInfoOptions>();
+    auto* c = t->add_subcommand("info", "Show a tokenizer: kind, vocabulary size, special ids, normaliser, pre-tokenizer, "
+                                        "decoder, and which encoder runs it and why");
+    c->add_option("tokenizer", o->tokenizer, kTokenizerHelp)->required();
+    set_examples(c, {"longctx tokenizer info data/tokenizer.model", "longctx tokenizer info llama-2-7b-hf/"});
+    set_run(c, o, run_tokenizer_info);
   }
 }
 

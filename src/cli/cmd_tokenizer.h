@@ -1,4 +1,4 @@
-// longctx tokenizer train | encode | decode
+// longctx tokenizer train | encode | decode | info
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -31,9 +31,18 @@ Status run_tokenizer_encode(const TokenizerEncodeOptions& o);
 
 struct TokenizerDecodeOptions {
   std::string tokenizer, ids;
+  bool skip_special = false;  // drop special tokens instead of printing them
   Status validate() const;
 };
 Status run_tokenizer_decode(const TokenizerDecodeOptions& o);
+
+// Kind, vocabulary size, special ids, normaliser, pre-tokenizer, decoder, and the encoder that
+// serves the file and why (Tokenizer::info, docs/tokenizer.md).
+struct TokenizerInfoOptions {
+  std::string tokenizer;
+  Status validate() const { return Status::ok(); }
+};
+Status run_tokenizer_info(const TokenizerInfoOptions& o);
 
 void register_tokenizer_commands(CLI::App& app);
 

@@ -24,6 +24,7 @@
 #include "fuzz_text.h"
 #include "hf_reference.h"
 #include "local_corpus.h"
+#include "test_util.h"
 #include "tokenizer/tokenizer.h"
 
 namespace longctx {
@@ -166,6 +167,28 @@ TEST(HfBpeHand, SentencePieceStyleWorkedByHand) {
   ids.clear();
   ASSERT_TRUE((*m)->encode("abc ab<s>\xc3\xa9", &ids).is_ok());
   EXPECT_EQ(ids, (V{265, 262, 265, 1, 198, 172}));
+}
+
+// The command line on a model folder holding the hand-worked file: `tokenizer info`, encode, and
+// decode with special tokens kept and skipped (the ids and text worked out above).
+TEST(HfBpeCli, InfoEncodeDecodeOnAModelFolder) {
+  const std::string dir = tmp_dir() + "/model_folder";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokenizer.json") << spm_style_json().dump();
+  auto info = testing::run_longctx("tokenizer info " + dir);
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  for (const char* want : {"Hugging Face tokenizer.json", "vocabulary:     268 ids", "unk 0 \"<unk>\"",
+                           "\"<s>\"=1", "normalizer:     Prepend(", "pre-tokenizer:  none", "ByteFallback, Fuse, Strip",
+                           "encoder:        hf-bpe"})
+    EXPECT_NE(info.output.find(want), std::string::npos) << want << " in:\n" << info.output;
+  auto enc = testing::run_longctx("tokenizer encode --tokenizer " + dir + " --text 'abc ab<s>\xc3\xa9'");
+  EXPECT_EQ(enc.output, "265 262 265 1 259 198 172\n");
+  auto keep = testing::run_longctx("tokenizer decode --tokenizer " + dir + " --ids 265,262,265,1,259,198,172");
+  EXPECT_EQ(keep.output, "abc ab<s> \xc3\xa9\n");
+  auto skip = testing::run_longctx("tokenizer decode --tokenizer " + dir + " --ids 265,262,265,1,259,198,172 --skip-special");
+  EXPECT_EQ(skip.output, "abc ab \xc3\xa9\n");
+  auto empty = testing::run_longctx("tokenizer info " + tmp_dir() + "/no_such_folder_here");
+  EXPECT_EQ(empty.exit_code, 1);
 }
 
 // Broken files give an error naming the file and the problem, never a crash or std::bad_alloc.
