@@ -87,6 +87,18 @@ Result<std::string> get_char(const object& o, std::string_view key, const std::s
   return s;
 }
 
+// Calls fn(child, path) for each element of the array o[key] (a Sequence's list).
+template <typename Fn>
+Status each_in_sequence(const object& o, const char* key, const std::string& where, Fn&& fn) {
+  element list;
+  array a;
+  if (o.at_key(key).get(list) || list.get_array().get(a))
+    return corrupt(where, fmt::format("Sequence without a '{}' array", key));
+  size_t i = 0;
+  for (element child : a) LONGCTX_RETURN_IF_ERROR(fn(child, fmt::format("{}.{}[{}]", where, key, i++)));
+  return Status::ok();
+}
+
 Status parse_normalizer(const element& e, const std::string& where, HfSpec* spec, int depth) {
   if (e.is_null()) return Status::ok();
   if (depth > 16) return corrupt(where, "normalizers nested too deeply");
@@ -94,14 +106,9 @@ Status parse_normalizer(const element& e, const std::string& where, HfSpec* spec
   LONGCTX_ASSIGN_OR_RETURN(std::string type, get_string(o, "type", where));
   HfNormalizerStep step;
   if (type == "Sequence") {
-    element list;
-    array a;
-    if (o.at_key("normalizers").get(list) || list.get_array().get(a))
-      return corrupt(where, "Sequence without a 'normalizers' array");
-    size_t i = 0;
-    for (element child : a)
-      LONGCTX_RETURN_IF_ERROR(parse_normalizer(child, fmt::format("{}.normalizers[{}]", where, i++), spec, depth + 1));
-    return Status::ok();
+    return each_in_sequence(o, "normalizers", where, [&](const element& child, const std::string& path) {
+      return parse_normalizer(child, path, spec, depth + 1);
+    });
   }
   if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
     step.kind = type == "NFC"    ? HfNormalizerStep::kNfc
@@ -167,14 +174,9 @@ Status parse_pre_tokenizer(const element& e, const std::string& where, HfSpec* s
   HfPreTokenizerStep step;
   std::string desc;
   if (type == "Sequence") {
-    element list;
-    array a;
-    if (o.at_key("pretokenizers").get(list) || list.get_array().get(a))
-      return corrupt(where, "Sequence without a 'pretokenizers' array");
-    size_t i = 0;
-    for (element child : a)
-      LONGCTX_RETURN_IF_ERROR(parse_pre_tokenizer(child, fmt::format("{}.pretokenizers[{}]", where, i++), spec, depth + 1));
-    return Status::ok();
+    return each_in_sequence(o, "pretokenizers", where, [&](const element& child, const std::string& path) {
+      return parse_pre_tokenizer(child, path, spec, depth + 1);
+    });
   }
   if (!spec->pre_tokenizers.empty() && spec->pre_tokenizers.back().kind == HfPreTokenizerStep::kByteLevel)
     return unsupported(fmt::format("{}: pre-tokenizer {} after ByteLevel", where, type));
@@ -214,14 +216,9 @@ Status parse_decoder(const element& e, const std::string& where, HfSpec* spec, i
   HfDecoderStep step;
   std::string desc = type;
   if (type == "Sequence") {
-    element list;
-    array a;
-    if (o.at_key("decoders").get(list) || list.get_array().get(a))
-      return corrupt(where, "Sequence without a 'decoders' array");
-    size_t i = 0;
-    for (element child : a)
-      LONGCTX_RETURN_IF_ERROR(parse_decoder(child, fmt::format("{}.decoders[{}]", where, i++), spec, depth + 1));
-    return Status::ok();
+    return each_in_sequence(o, "decoders", where, [&](const element& child, const std::string& path) {
+      return parse_decoder(child, path, spec, depth + 1);
+    });
   }
   if (type == "Replace") {
     step.kind = HfDecoderStep::kReplace;
