@@ -20,6 +20,17 @@
 
 using namespace longctx::model;
 
+namespace {
+double step(TrainSession& train, const Batch& b, const StepOptions& opt) {
+  auto loss = train.forward_backward(b, opt);
+  if (!loss.is_ok()) {
+    std::fprintf(stderr, "%s\n", loss.status().message().c_str());
+    std::exit(1);
+  }
+  return *loss;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   int hidden = 512, layers = 8, seq = 4096, heads = 8, kv_heads = 0, vocab = 32000, batch = 1;
   int steps = 3, threads = 2, checkpoint = 1, inter = 0, warmup = 1;
@@ -55,6 +66,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   init_params(c, 1, 0.02f, m->params());
+  auto train = TrainSession::create(*m);
+  if (!train.is_ok()) {
+    std::fprintf(stderr, "%s\n", train.status().message().c_str());
+    return 1;
+  }
   longctx::Rng rng(7);
   std::vector<int32_t> in((size_t)batch * seq), tgt((size_t)batch * seq);
   for (auto& x : in) x = (int32_t)rng.below(vocab);
@@ -67,14 +83,14 @@ int main(int argc, char** argv) {
   // one warm-up step (allocations, page faults), then timed steps
   double loss = 0;
   if (warmup) {
-    m->zero_grads();
-    loss = m->forward_backward(b, opt);
+    train->zero_grads();
+    loss = step(*train, b, opt);
   }
   double best = 1e30, total = 0;
   for (int s = 0; s < steps; s++) {
     auto t0 = clock::now();
-    m->zero_grads();
-    loss = m->forward_backward(b, opt);
+    train->zero_grads();
+    loss = step(*train, b, opt);
     const double dt = std::chrono::duration<double>(clock::now() - t0).count();
     best = std::min(best, dt);
     total += dt;
@@ -91,7 +107,7 @@ int main(int argc, char** argv) {
               "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"activation_mb\": %.1f, \"params\": %lld, "
               "\"loss\": %.4f}\n",
               hidden, layers, seq, batch, threads, checkpoint, mean, best, tokens / best, flops / best / 1e9,
-              ru.ru_maxrss / 1024.0, m->last_activation_bytes() / 1048576.0, (long long)m->num_params(),
+              ru.ru_maxrss / 1024.0, train->activation_bytes() / 1048576.0, (long long)m->num_params(),
               loss);
   return 0;
 }

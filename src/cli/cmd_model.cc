@@ -116,7 +116,10 @@ Status run_model_forward(const ModelForwardOptions& o) {
   for (int32_t id : ids)
     if (id >= V) return make_error(ErrorCode::kInvalidArgument, "token id {} >= vocab_size {}", id, V);
   std::vector<float> logits(static_cast<size_t>(T) * V);
-  m.forward_logits(ids.data(), 1, T, logits.data());
+  LONGCTX_ASSIGN_OR_RETURN(ScoreSession score, ScoreSession::create(m));
+  Batch batch;
+  batch.inputs = ids.data(), batch.B = 1, batch.T = T;
+  LONGCTX_RETURN_IF_ERROR(score.logits(batch, logits.data()));
   LONGCTX_RETURN_IF_ERROR(write_npy_f32(o.out, logits.data(), {T, V}));
   fmt::print("logits ({}, {}) float32 -> {}\n", T, V, o.out);
   return Status::ok();

@@ -2,33 +2,47 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 
 #include "core/hash.h"
-#include "kernels/cpu/attention.h"
-#include "kernels/cpu/embedding.h"
-#include "kernels/cpu/linear.h"
-#include "kernels/cpu/rmsnorm.h"
-#include "kernels/cpu/rope.h"
-#include "kernels/cpu/swiglu.h"
-#include "model/rope.h"
+#include "model/forward.h"
+#include "model/memory.h"
 
 namespace longctx::model {
 
-using namespace longctx::cpu;
+int64_t context_length(const LlamaConfig& c) {
+  const RopeType t = c.rope_scaling.type;
+  if (t == RopeType::kLinear || t == RopeType::kDynamic)
+    return (int64_t)((double)c.max_position_embeddings * std::max(c.rope_scaling.factor, 1.0));
+  return c.max_position_embeddings;
+}
 
-InferenceSession::InferenceSession(const LlamaModel& m, int max_tokens)
-    : m_(&m), max_tokens_(max_tokens) {
+InferenceSession::InferenceSession(const LlamaModel& m, int max_tokens, const kernels::Backend& be)
+    : m_(&m), be_(&be), max_tokens_(max_tokens), kv_(&be), work_(&be) {}
+
+Result<InferenceSession> InferenceSession::create(const LlamaModel& m, int max_tokens,
+                                                  const kernels::Backend& be) {
   const LlamaConfig& c = m.config();
-  const size_t n = (size_t)c.num_hidden_layers * max_tokens * c.kv_dim();
-  k_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
+  const int64_t ctx = context_length(c);
+  if (max_tokens < 1 || max_tokens > ctx)
+    return make_error(ErrorCode::kInvalidArgument,
+                      "KV cache of {} tokens: the model's context is {} tokens "
+                      "(max_position_embeddings {}, rope scaling {})",
+                      max_tokens, ctx, c.max_position_embeddings, rope_type_name(c.rope_scaling.type));
+  LONGCTX_RETURN_IF_ERROR(detail::require_ops(be, false, false));
+  auto bytes = checked_bytes({c.num_hidden_layers, 2, max_tokens, c.kv_dim()}, sizeof(float), "KV cache");
+  if (!bytes.is_ok()) return bytes.status();
+  InferenceSession s(m, max_tokens, be);
+  LONGCTX_RETURN_IF_ERROR(s.kv_.reserve(*bytes / (int64_t)sizeof(float),
+                                        fmt::format("KV cache of {} tokens", max_tokens).c_str()));
+  return s;
 }
 
 Status InferenceSession::feed(const int32_t* ids, int n, float* logits, int prefill_chunk) {
-  if (pos_ + n > max_tokens_)
+  if (n < 0 || pos_ + (int64_t)n > max_tokens_)
     return make_error(ErrorCode::kInvalidArgument, "KV cache holds {} tokens; {} + {} do not fit",
                       max_tokens_, pos_, n);
   const int V = m_->config().vocab_size;
@@ -38,64 +52,38 @@ Status InferenceSession::feed(const int32_t* ids, int n, float* logits, int pref
   if (prefill_chunk <= 0) prefill_chunk = n;
   for (int i = 0; i < n; i += prefill_chunk) {
     const int len = std::min(prefill_chunk, n - i);
-    forward_chunk(ids + i, len, i + len == n ? logits : nullptr);
+    LONGCTX_RETURN_IF_ERROR(forward_chunk(ids + i, len, i + len == n ? logits : nullptr));
   }
   return Status::ok();
 }
 
-void InferenceSession::forward_chunk(const int32_t* ids, int n, float* logits) {
+Status InferenceSession::forward_chunk(const int32_t* ids, int n, float* logits) {
   const LlamaConfig& c = m_->config();
   const ParamLayout& lay = m_->layout();
   const float* P = m_->params();
-  const int C = c.hidden_size, I = c.intermediate_size, Q = c.q_dim(), KV = c.kv_dim();
-  const int QKV = Q + 2 * KV, hd = c.head_dim_or_default();
-  const int Hq = c.num_attention_heads, Hkv = c.num_key_value_heads;
-  const float eps = (float)c.rms_norm_eps;
-  const int64_t pos0 = pos_, T = pos_ + n;
+  const detail::Dims d = detail::dims_of(c, 1, n);
+  detail::PassPlan plan;  // two residual buffers, one layer set, no classifier
+  detail::Activations a;
+  const auto table = detail::activation_table(d, plan, &a);
+  LONGCTX_RETURN_IF_ERROR(work_.reserve(detail::table_floats(table), "generation activations"));
+  detail::carve(table, work_.data());
   std::vector<float> cos, sin;
   // dynamic NTK: frequencies for the current length, as HF recomputes them per forward
-  rope_tables(rope_frequencies(c, T), pos0, n, &cos, &sin);
-  const size_t need = (size_t)n * (3 * C + 1 + QKV + Q + 3 * I) + n * (size_t)Hq;
-  if (work_.size() < need) work_.resize(need);
-  float* p = work_.data();
-  float* x = p; p += (size_t)n * C;
-  float* h = p; p += (size_t)n * C;
-  float* tmp = p; p += (size_t)n * C;
-  float* rstd = p; p += n;
-  float* qkv = p; p += (size_t)n * QKV;
-  float* atty = p; p += (size_t)n * Q;
-  float* gu = p; p += (size_t)n * 2 * I;
-  float* act = p; p += (size_t)n * I;
-  embedding_forward(x, ids, P + lay.wte, n, C);
-  for (int l = 0; l < c.num_hidden_layers; l++) {
-    const LayerOffsets& o = lay.layers[l];
-    rmsnorm_forward(h, rstd, x, P + o.ln1, n, C, eps);
-    linear_forward(qkv, h, P + o.wqkv, n, C, QKV);
-    rope_forward(qkv, QKV, cos.data(), sin.data(), 1, n, Hq, hd);
-    rope_forward(qkv + Q, QKV, cos.data(), sin.data(), 1, n, Hkv, hd);
-    float* kc = k_.data() + (size_t)l * max_tokens_ * KV;
-    float* vc = v_.data() + (size_t)l * max_tokens_ * KV;
-    for (int t = 0; t < n; t++) {
-      std::memcpy(kc + (pos0 + t) * KV, qkv + (size_t)t * QKV + Q, sizeof(float) * KV);
-      std::memcpy(vc + (pos0 + t) * KV, qkv + (size_t)t * QKV + Q + KV, sizeof(float) * KV);
-    }
-    AttnShape s;
-    s.B = 1, s.Tq = n, s.Tk = (int)T, s.Hq = Hq, s.Hkv = Hkv, s.hd = hd;
-    s.q_stride = QKV, s.kv_stride = KV, s.o_stride = Q;
-    attention_forward_flash(atty, nullptr, qkv, kc, vc, nullptr, s);
-    linear_forward(tmp, atty, P + o.wo, n, Q, C);
-    for (size_t i = 0; i < (size_t)n * C; i++) x[i] += tmp[i];
-    rmsnorm_forward(h, rstd, x, P + o.ln2, n, C, eps);
-    linear_forward(gu, h, P + o.wgu, n, C, 2 * I);
-    swiglu_forward(act, gu, n, I);
-    linear_forward(tmp, act, P + o.wdown, n, I, C);
-    for (size_t i = 0; i < (size_t)n * C; i++) x[i] += tmp[i];
+  detail::rope_tables_for(c, pos_ + n, pos_, n, &cos, &sin);
+  const int64_t layer_floats = 2 * (int64_t)max_tokens_ * d.KV;
+  std::vector<detail::KvView> kv(d.L);
+  for (int l = 0; l < d.L; l++) {
+    float* base = kv_.data() + l * layer_floats;
+    kv[l] = {base, base + layer_floats / 2, pos_};
   }
+  const detail::LayerCtx cx{be_, &c, &lay, P, nullptr, d, cos.data(), sin.data(), nullptr, false};
+  const float* x = detail::forward_layers(cx, ids, a, kv.data());
   pos_ += n;
-  if (!logits) return;
-  const float* last = x + (size_t)(n - 1) * C;
-  rmsnorm_forward(h, rstd, last, P + lay.lnf, 1, C, eps);
-  linear_forward(logits, h, P + lay.lm_head, 1, C, c.vocab_size);
+  if (!logits) return Status::ok();
+  const float* last = x + (int64_t)(n - 1) * d.C;
+  be_->rmsnorm_forward(a.lnf, a.rstdf, last, P + lay.lnf, 1, d.C, (float)c.rms_norm_eps);
+  be_->linear_forward(logits, a.lnf, P + lay.lm_head, 1, d.C, d.V);
+  return Status::ok();
 }
 
 int32_t sample_token(const float* logits, int V, float temperature, float top_p, double u) {
@@ -135,7 +123,15 @@ Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>&
   if (prompt.empty()) return make_error(ErrorCode::kInvalidArgument, "generate: empty prompt");
   LONGCTX_RETURN_IF_ERROR(opt.validate(m.config(), prompt.size()));
   const int V = m.config().vocab_size;
-  InferenceSession sess(m, (int)prompt.size() + std::max(opt.max_new_tokens, 0));
+  const int64_t need = (int64_t)prompt.size() + std::max(opt.max_new_tokens, 0);
+  if (need > INT_MAX)
+    return make_error(ErrorCode::kInvalidArgument, "generate: {} prompt + {} new tokens is too many",
+                      prompt.size(), opt.max_new_tokens);
+  auto made = InferenceSession::create(m, (int)need);
+  if (!made.is_ok())
+    return made.status().with_context(fmt::format("generate: {} prompt + {} new tokens", prompt.size(),
+                                                  std::max(opt.max_new_tokens, 0)));
+  InferenceSession& sess = *made;
   std::vector<float> logits(V);
   GenerateResult r;
   using clock = std::chrono::steady_clock;

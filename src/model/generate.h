@@ -12,25 +12,39 @@
 
 namespace longctx::model {
 
-// Holds keys/values (after RoPE) of every layer for up to max_tokens positions of one sequence.
+// Generation state for one sequence: keys and values (after RoPE) of every layer for up to
+// capacity() positions, plus the activations of one chunk. Runs the same layer function as
+// training and scoring (model/forward.h), with keys and values read from the cache.
+// Memory: 2 * layers * capacity * kv_dim floats for the cache + activations linear in the chunk.
 class InferenceSession {
  public:
-  InferenceSession(const LlamaModel& m, int max_tokens);
+  // Refuses max_tokens < 1, more positions than the model's context (context_length below) and a
+  // cache that would not fit in memory, with an error saying which.
+  static Result<InferenceSession> create(const LlamaModel& m, int max_tokens,
+                                         const kernels::Backend& be = kernels::default_backend());
   // Runs tokens ids[0..n) at positions pos() .. pos()+n-1 in chunks of at most prefill_chunk
-  // and appends them to the cache. logits (V) receives the last token's logits (may be null).
+  // (<= 0: one chunk) and appends them to the cache. logits (V) receives the last token's logits
+  // (may be null).
   Status feed(const int32_t* ids, int n, float* logits, int prefill_chunk = 512);
   int pos() const { return pos_; }
   int capacity() const { return max_tokens_; }
   void reset() { pos_ = 0; }
 
  private:
-  void forward_chunk(const int32_t* ids, int n, float* logits);
+  InferenceSession(const LlamaModel& m, int max_tokens, const kernels::Backend& be);
+  Status forward_chunk(const int32_t* ids, int n, float* logits);
   const LlamaModel* m_;
+  const kernels::Backend* be_;
   int max_tokens_;
   int pos_ = 0;
-  std::vector<float> k_, v_;  // (L, max_tokens, kv_dim) each
-  std::vector<float> work_;
+  Arena kv_;    // (L, 2, max_tokens, kv_dim): keys then values of each layer
+  Arena work_;  // one chunk's activations (model/forward.h activation table)
 };
+
+// Positions a model serves: max_position_embeddings, times the scaling factor for linear and
+// dynamic RoPE (whose configs keep the pre-extension length there; YaRN and llama3 configs give
+// the extended length itself).
+int64_t context_length(const LlamaConfig& c);
 
 struct SamplingOptions {
   float temperature = 0.0f;  // 0 = greedy (argmax)

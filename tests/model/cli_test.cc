@@ -60,7 +60,11 @@ TEST(Cli, InitInfoForwardExportAndGenerate) {
   ASSERT_TRUE(npy.is_ok());
   std::vector<int32_t> ids = {1, 7, 3, 29};
   std::vector<float> logits(4 * 30);
-  m->forward_logits(ids.data(), 1, 4, logits.data());
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(score.is_ok());
+  Batch batch;
+  batch.inputs = ids.data(), batch.B = 1, batch.T = 4;
+  ASSERT_TRUE(score->logits(batch, logits.data()).is_ok());
   EXPECT_EQ(*npy, npy_header_f32({4, 30}) + std::string((const char*)logits.data(), logits.size() * 4));
 
   ASSERT_NO_THROW(run_cli({"model", "export-gguf", dir + "/m", "--out", dir + "/m.gguf"}));

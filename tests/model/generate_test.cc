@@ -18,6 +18,12 @@ LlamaConfig gen_config(RopeType rope) {
   c.rope_scaling.original_max_position_embeddings = 32;
   return c;
 }
+// One sequence, no targets: the batch of a logits call.
+Batch whole(const std::vector<int32_t>& seq) {
+  Batch b;
+  b.inputs = seq.data(), b.B = 1, b.T = (int)seq.size();
+  return b;
+}
 }  // namespace
 
 class KvCacheTest : public ::testing::TestWithParam<RopeType> {};
@@ -29,14 +35,18 @@ TEST_P(KvCacheTest, StepLogitsEqualFullRecomputation) {
   std::vector<int32_t> seq;
   longctx::Rng rng(3);
   for (int i = 0; i < 70; i++) seq.push_back((int32_t)rng.below(c.vocab_size));  // > one tile
-  InferenceSession sess(*m, 100);
+  auto made = InferenceSession::create(*m, 100);
+  ASSERT_TRUE(made.is_ok()) << made.status().message();
+  InferenceSession& sess = *made;
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(score.is_ok());
   std::vector<float> step_logits(c.vocab_size);
   ASSERT_TRUE(sess.feed(seq.data(), (int)seq.size(), step_logits.data(), /*prefill_chunk=*/17).is_ok());
   double worst = 0;
   for (int step = 0; step < 12; step++) {
     const int T = (int)seq.size();
     std::vector<float> full((size_t)T * c.vocab_size);
-    m->forward_logits(seq.data(), 1, T, full.data());
+    ASSERT_TRUE(score->logits(whole(seq), full.data()).is_ok());
     for (int v = 0; v < c.vocab_size; v++) {
       const double d = std::fabs(step_logits[v] - full[(size_t)(T - 1) * c.vocab_size + v]);
       worst = std::max(worst, d);
@@ -62,9 +72,11 @@ TEST(Generate, GreedyEqualsArgmaxOfRecomputationAndStops) {
   ASSERT_TRUE(r.is_ok());
   ASSERT_EQ(r->tokens.size(), 8u);
   std::vector<int32_t> seq = prompt;
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(score.is_ok());
   for (int32_t tok : r->tokens) {
     std::vector<float> full(seq.size() * c.vocab_size);
-    m->forward_logits(seq.data(), 1, (int)seq.size(), full.data());
+    ASSERT_TRUE(score->logits(whole(seq), full.data()).is_ok());
     const float* last = full.data() + (seq.size() - 1) * c.vocab_size;
     EXPECT_EQ(tok, std::max_element(last, last + c.vocab_size) - last);
     seq.push_back(tok);

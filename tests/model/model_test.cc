@@ -85,12 +85,15 @@ TEST_P(TinyModelGrad, MatchesFiniteDifferences) {
   StepOptions opt;
   opt.checkpoint_layers = checkpoint;
   opt.ce_chunk_rows = 5;  // several chunks
-  m->forward_backward(batch, opt);
-  std::vector<float> grads(m->grads(), m->grads() + m->num_params());
+  auto train = TrainSession::create(*m);
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(train.is_ok() && score.is_ok());
+  ASSERT_TRUE(train->forward_backward(batch, opt).is_ok());
+  std::vector<float> grads(train->grads(), train->grads() + m->num_params());
   std::vector<float> params(m->params(), m->params() + m->num_params());
   auto loss = [&] {
     std::memcpy(m->params(), params.data(), params.size() * sizeof(float));
-    return m->forward_loss(batch, opt);
+    return score->score(batch, nullptr, opt)->mean();
   };
   longctx::testing::expect_grad_close("tiny model d loss / d params", params, grads, loss, 2e-3f,
                                       5e-4, 3e-2, 400);
@@ -112,13 +115,16 @@ TEST(Model, CheckpointingAndFlashAttentionChangeNothing) {
   Batch batch = d.batch(B, T, true);
   std::vector<float> g[3];
   double loss[3];
+  auto train = TrainSession::create(*m);
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(train.is_ok() && score.is_ok());
   for (int v = 0; v < 3; v++) {
     StepOptions opt;
     opt.checkpoint_layers = v == 1;
     opt.naive_attention = v == 2;
-    m->zero_grads();
-    loss[v] = m->forward_backward(batch, opt);
-    g[v].assign(m->grads(), m->grads() + m->num_params());
+    train->zero_grads();
+    loss[v] = *train->forward_backward(batch, opt);
+    g[v].assign(train->grads(), train->grads() + m->num_params());
   }
   EXPECT_EQ(loss[0], loss[1]);
   EXPECT_EQ(std::memcmp(g[0].data(), g[1].data(), g[0].size() * sizeof(float)), 0)
@@ -126,7 +132,7 @@ TEST(Model, CheckpointingAndFlashAttentionChangeNothing) {
   EXPECT_NEAR(loss[0], loss[2], 1e-5);
   expect_close("grads flash vs naive attention", g[0].data(), g[2].data(), g[0].size(), 1e-5, 1e-3);
   StepOptions o;
-  EXPECT_NEAR(m->forward_loss(batch, o), loss[0], 1e-6);
+  EXPECT_NEAR(score->score(batch, nullptr, o)->mean(), loss[0], 1e-6);
 }
 
 TEST(Model, GradientsAreIdenticalForAnyThreadCount) {
@@ -140,11 +146,13 @@ TEST(Model, GradientsAreIdenticalForAnyThreadCount) {
   Data d = make_data(B, T, c.vocab_size, 5);
   Batch batch = d.batch(B, T, false);
   std::vector<float> g[2];
+  auto train = TrainSession::create(*m);
+  ASSERT_TRUE(train.is_ok());
   for (int threads : {1, 2}) {
     longctx::cpu::set_num_threads(threads);
-    m->zero_grads();
-    m->forward_backward(batch, StepOptions{});
-    g[threads - 1].assign(m->grads(), m->grads() + m->num_params());
+    train->zero_grads();
+    ASSERT_TRUE(train->forward_backward(batch, StepOptions{}).is_ok());
+    g[threads - 1].assign(train->grads(), train->grads() + m->num_params());
   }
   longctx::cpu::set_num_threads(0);
   EXPECT_EQ(std::memcmp(g[0].data(), g[1].data(), g[0].size() * sizeof(float)), 0);
@@ -158,7 +166,9 @@ TEST(Model, LogitsAgreeWithTheLoss) {
   Data d = make_data(1, T, c.vocab_size, 6);
   d.tgt[3] = 2;
   std::vector<float> logits(T * c.vocab_size);
-  m->forward_logits(d.in.data(), 1, T, logits.data());
+  auto score = ScoreSession::create(*m);
+  ASSERT_TRUE(score.is_ok());
+  ASSERT_TRUE(score->logits(d.batch(1, T, false), logits.data()).is_ok());
   double sum = 0;
   for (int t = 0; t < T; t++) {
     const float* row = logits.data() + t * c.vocab_size;
@@ -167,5 +177,5 @@ TEST(Model, LogitsAgreeWithTheLoss) {
     for (int v = 0; v < c.vocab_size; v++) z += std::exp(row[v] - mx);
     sum += mx + std::log(z) - row[d.tgt[t]];
   }
-  EXPECT_NEAR(m->forward_loss(d.batch(1, T, false), StepOptions{}), sum / T, 1e-5);
+  EXPECT_NEAR(score->score(d.batch(1, T, false), nullptr)->mean(), sum / T, 1e-5);
 }

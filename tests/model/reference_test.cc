@@ -55,7 +55,11 @@ TEST_P(ReferenceTest, LogitsLossAndGradientsMatchPyTorch) {
   // logits: forward_logits has no document mask, so compare it only for unmasked cases
   if (!masked) {
     std::vector<float> logits((size_t)B * T * V);
-    m->forward_logits(inputs.data(), B, T, logits.data());
+    auto score = ScoreSession::create(*m);
+    ASSERT_TRUE(score.is_ok());
+    Batch whole;
+    whole.inputs = inputs.data(), whole.B = B, whole.T = T;
+    ASSERT_TRUE(score->logits(whole, logits.data()).is_ok());
     auto want = f32(*ref, "logits");
     MaxDiff d;
     for (size_t i = 0; i < want.size(); i++) d.add(logits[i], want[i]);
@@ -67,8 +71,12 @@ TEST_P(ReferenceTest, LogitsLossAndGradientsMatchPyTorch) {
   batch.doc_start = masked ? doc.data() : nullptr;
   StepOptions opt;
   opt.checkpoint_layers = true;
-  m->zero_grads();
-  const double loss = m->forward_backward(batch, opt);
+  auto train = TrainSession::create(*m);
+  ASSERT_TRUE(train.is_ok());
+  train->zero_grads();
+  auto step = train->forward_backward(batch, opt);
+  ASSERT_TRUE(step.is_ok()) << step.status().message();
+  const double loss = *step;
   const float want_loss = f32(*ref, "loss")[0];
   std::printf("  %s loss: ours %.7f, PyTorch %.7f\n", GetParam().c_str(), loss, want_loss);
   EXPECT_NEAR(loss, want_loss, 2e-5);
@@ -79,7 +87,7 @@ TEST_P(ReferenceTest, LogitsLossAndGradientsMatchPyTorch) {
     double scale = 0;
     for (float w : want) scale = std::max(scale, (double)std::fabs(w));
     MaxDiff d;
-    for (int64_t i = 0; i < p.numel(); i++) d.add(m->grads()[p.offset + i], want[i]);
+    for (int64_t i = 0; i < p.numel(); i++) d.add(train->grads()[p.offset + i], want[i]);
     all.abs = std::max(all.abs, d.abs / scale);
     // relative to the tensor's largest gradient: float32 vs float64 rounding
     EXPECT_LT(d.abs, 1e-4 * scale + 1e-7) << p.name << ": largest diff " << d.abs << " vs scale " << scale;

@@ -1,30 +1,23 @@
 // Causal scaled-dot-product attention with grouped-query heads (design.md "Model engine").
 //
-// Layout: token rows. Query head h of sequence b, query i lives at
-//   q + (b*Tq + i)*q_stride + h*hd,
-// key/value head g of key j at k + (b*Tk + j)*kv_stride + g*hd (same for v), output at
-//   out + (b*Tq + i)*o_stride + h*hd.
-// Query head h reads key/value head h / (Hq/Hkv). Query i sits at absolute position
-// (Tk - Tq) + i, so Tq < Tk is a decode step against a KV cache; training has Tq == Tk.
-// Causal mask: query at position p sees keys j <= p. Optional document mask (packed sequences,
-// paper.md "Packing"): doc_start (B,Tq) gives the first key position of the query's document, and
-// keys j < doc_start are masked. Scale is 1/sqrt(hd).
+// Shapes, layout, causal and document masks and the KV offset: kernels/attn_shape.h.
 //
 // Two implementations:
 // - naive: materialises the (B,Hq,Tq,Tk) probability matrix; the reference for tests.
 // - flash: tiles of kTileQ queries x kTileK keys with an online softmax; saves only the
 //   log-sum-exp lse (B,Hq,Tq) and recomputes probabilities in the backward pass, so extra memory
 //   is linear in sequence length.
+// Backward convention (kernels/backend.h): dq, dk and dv are ADDED to; zero them before the
+// first call.
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include "kernels/attn_shape.h"
+
 namespace longctx::cpu {
 
-struct AttnShape {
-  int B = 1, Tq = 0, Tk = 0, Hq = 1, Hkv = 1, hd = 0;
-  int64_t q_stride = 0, kv_stride = 0, o_stride = 0;  // floats between consecutive token rows
-};
+using kernels::AttnShape;
 
 constexpr int kTileQ = 64;
 constexpr int kTileK = 64;

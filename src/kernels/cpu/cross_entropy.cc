@@ -60,8 +60,8 @@ double fused_classifier(float* losses, float* dh, float* dW, const float* h, con
     }
     for (int r = 0; r < nr; r++) total += losses[n0 + r];
     if (want_grad) {
-      // dh (nr,C) = dlogits (nr,V) * W (V,C);  dW (V,C) += dlogits^T (V,nr) * hc (nr,C)
-      sgemm(false, false, nr, C, V, 1.0f, scratch, V, W, C, 0.0f, dh + (int64_t)n0 * C, C);
+      // dh (nr,C) += dlogits (nr,V) * W (V,C);  dW (V,C) += dlogits^T (V,nr) * hc (nr,C)
+      sgemm(false, false, nr, C, V, 1.0f, scratch, V, W, C, 1.0f, dh + (int64_t)n0 * C, C);
       sgemm(true, false, V, C, nr, 1.0f, scratch, V, hc, C, 1.0f, dW, C);
     }
   }
@@ -101,7 +101,7 @@ double fused_classifier_naive(float* losses, float* dh, float* dW, const float* 
       for (int c = 0; c < C; c++) {
         double s = 0.0;
         for (int v = 0; v < V; v++) s += logits[(size_t)n * V + v] * W[(int64_t)v * C + c];
-        dh[(int64_t)n * C + c] = (float)s;
+        dh[(int64_t)n * C + c] += (float)s;
       }
     for (int v = 0; v < V; v++)
       for (int c = 0; c < C; c++) {

@@ -9,8 +9,9 @@
 
 namespace longctx::cpu {
 
-// Returns the sum of losses. When dh is non-null: dh (N,C) = d(grad_scale * sum loss)/dh
-// (overwritten) and dW (V,C) += the head's gradient. scratch holds chunk_rows*V floats.
+// Returns the sum of losses. When dh is non-null: dh (N,C) += d(grad_scale * sum loss)/dh and
+// dW (V,C) += the head's gradient (the backward convention of kernels/backend.h: both add).
+// scratch holds chunk_rows*V floats.
 double fused_classifier(float* losses, float* dh, float* dW, const float* h, const float* W,
                         const int32_t* targets, int N, int C, int V, float grad_scale,
                         int chunk_rows, float* scratch);

@@ -14,7 +14,8 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const f
 
 void linear_forward(float* out, const float* inp, const float* weight, int N, int C, int OC);
 void linear_forward_naive(float* out, const float* inp, const float* weight, int N, int C, int OC);
-// dinp += dout @ weight (skipped when dinp is null); dweight += dout^T @ inp.
+// dinp += dout @ weight (skipped when dinp is null); dweight += dout^T @ inp (the backward
+// convention of kernels/backend.h: both add).
 void linear_backward(float* dinp, float* dweight, const float* dout, const float* inp,
                      const float* weight, int N, int C, int OC);
 void linear_backward_naive(float* dinp, float* dweight, const float* dout, const float* inp,

@@ -6,7 +6,7 @@ namespace longctx::cpu {
 
 void rmsnorm_forward(float* out, float* rstd, const float* inp, const float* weight, int N, int C,
                      float eps);
-// dinp += ..., dweight += ... . The dweight reduction sums fixed blocks of rows and then the
+// dinp += ..., dweight += ... (the backward convention of kernels/backend.h: both add). The dweight reduction sums fixed blocks of rows and then the
 // blocks in order, so results do not depend on the thread count.
 void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp,
                       const float* weight, const float* rstd, int N, int C);

@@ -13,7 +13,10 @@ namespace longctx::cpu {
 
 void rope_forward(float* x, int64_t row_stride, const float* cos, const float* sin, int B, int T,
                   int H, int hd);
-// The transpose of the rotation, applied in place to the gradient dx (RoPE is linear in x).
+// The transpose of the rotation, applied in place to the gradient dx (RoPE is linear in x): on
+// entry dx holds d loss / d(rotated x), on exit d loss / d x. The one exception to the add
+// convention of kernels/backend.h: the forward overwrites its input, so the gradient is converted
+// where it lies (an adding version would need a second (B*T, row_stride) buffer per layer).
 void rope_backward(float* dx, int64_t row_stride, const float* cos, const float* sin, int B, int T,
                    int H, int hd);
 

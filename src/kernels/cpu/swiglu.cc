@@ -28,8 +28,8 @@ void swiglu_backward(float* dgu, const float* dout, const float* gu, int N, int 
 #pragma omp simd
     for (int i = 0; i < I; i++) {
       const float s = 1.0f / (1.0f + std::exp(-g[i]));
-      du[i] = d[i] * g[i] * s;
-      dg[i] = d[i] * u[i] * (s + g[i] * s * (1.0f - s));
+      du[i] += d[i] * g[i] * s;
+      dg[i] += d[i] * u[i] * (s + g[i] * s * (1.0f - s));
     }
   }
 }

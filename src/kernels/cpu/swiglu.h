@@ -6,7 +6,7 @@
 namespace longctx::cpu {
 
 void swiglu_forward(float* out, const float* gu, int N, int I);
-// dgu = d(out)/d(gu) * dout (overwrites dgu).
+// dgu += d(out)/d(gu) * dout (the backward convention of kernels/backend.h: adds, never overwrites).
 void swiglu_backward(float* dgu, const float* dout, const float* gu, int N, int I);
 
 }  // namespace longctx::cpu
