@@ -33,18 +33,22 @@ class Buf {
     pod<uint64_t>(v.size());
     s_ += v;
   }
-  void kv_u32(const std::string& k, uint32_t v) { str(k), pod<uint32_t>(kU32), pod<uint32_t>(v); }
-  void kv_f32(const std::string& k, float v) { str(k), pod<uint32_t>(kF32), pod<float>(v); }
-  void kv_str(const std::string& k, const std::string& v) { str(k), pod<uint32_t>(kString), str(v); }
+  // Key/value metadata entries; entries() counts them for the header.
+  void kv_u32(const std::string& k, uint32_t v) { str(k), pod<uint32_t>(kU32), pod<uint32_t>(v), n_kv_++; }
+  void kv_f32(const std::string& k, float v) { str(k), pod<uint32_t>(kF32), pod<float>(v), n_kv_++; }
+  void kv_str(const std::string& k, const std::string& v) { str(k), pod<uint32_t>(kString), str(v), n_kv_++; }
   void kv_str_array(const std::string& k, const std::vector<std::string>& v) {
     str(k), pod<uint32_t>(kArray), pod<uint32_t>(kString), pod<uint64_t>(v.size());
     for (const std::string& x : v) str(x);
+    n_kv_++;
   }
   template <typename T>
   void kv_array(const std::string& k, uint32_t elem_type, const std::vector<T>& v) {
     str(k), pod<uint32_t>(kArray), pod<uint32_t>(elem_type), pod<uint64_t>(v.size());
     for (const T& x : v) pod<T>(x);
+    n_kv_++;
   }
+  uint64_t entries() const { return n_kv_; }
   void pad(size_t align) {
     while (s_.size() % align) s_ += '\0';
   }
@@ -52,6 +56,7 @@ class Buf {
 
  private:
   std::string s_;
+  uint64_t n_kv_ = 0;
 };
 
 struct OutTensor {
@@ -61,9 +66,8 @@ struct OutTensor {
   bool keep_f32;
 };
 
-}  // namespace
-
-Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptions& opt) {
+// Tensors in llama.cpp's names and order; Q and K rows permuted to its interleaved RoPE layout.
+std::vector<OutTensor> gguf_tensors(const LlamaModel& m) {
   const LlamaConfig& c = m.config();
   const ParamLayout& lay = m.layout();
   const float* P = m.params();
@@ -107,75 +111,84 @@ Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptio
   add("output_norm.weight", P + lay.lnf, {(uint64_t)C}, true);
   if (!c.tie_word_embeddings)
     add("output.weight", P + lay.lm_head, {(uint64_t)C, (uint64_t)c.vocab_size}, false);
+  return ts;
+}
 
-  Buf kv;
-  uint64_t n_kv = 0;
-  auto count = [&](auto f) { f(), n_kv++; };
-  count([&] { kv.kv_str("general.architecture", "llama"); });
-  count([&] { kv.kv_str("general.name", opt.name); });
-  count([&] { kv.kv_u32("general.alignment", opt.alignment); });
-  count([&] { kv.kv_u32("general.file_type", opt.type == GgufType::kF32 ? 0 : 1); });
-  count([&] { kv.kv_u32("llama.vocab_size", (uint32_t)c.vocab_size); });
-  count([&] { kv.kv_u32("llama.context_length", (uint32_t)c.max_position_embeddings); });
-  count([&] { kv.kv_u32("llama.embedding_length", (uint32_t)C); });
-  count([&] { kv.kv_u32("llama.block_count", (uint32_t)c.num_hidden_layers); });
-  count([&] { kv.kv_u32("llama.feed_forward_length", (uint32_t)I); });
-  count([&] { kv.kv_u32("llama.rope.dimension_count", (uint32_t)hd); });
-  count([&] { kv.kv_f32("llama.rope.freq_base", (float)c.rope_theta); });
-  count([&] { kv.kv_u32("llama.attention.head_count", (uint32_t)c.num_attention_heads); });
-  count([&] { kv.kv_u32("llama.attention.head_count_kv", (uint32_t)c.num_key_value_heads); });
-  count([&] { kv.kv_f32("llama.attention.layer_norm_rms_epsilon", (float)c.rms_norm_eps); });
+// llama.* metadata: shapes, norms and RoPE (llama.cpp has no dynamic NTK: refused).
+Status model_metadata(const LlamaConfig& c, const GgufOptions& opt, Buf* kv) {
+  const int C = c.hidden_size, hd = c.head_dim_or_default();
+  kv->kv_str("general.architecture", "llama");
+  kv->kv_str("general.name", opt.name);
+  kv->kv_u32("general.alignment", opt.alignment);
+  kv->kv_u32("general.file_type", opt.type == GgufType::kF32 ? 0 : 1);
+  kv->kv_u32("llama.vocab_size", (uint32_t)c.vocab_size);
+  kv->kv_u32("llama.context_length", (uint32_t)c.max_position_embeddings);
+  kv->kv_u32("llama.embedding_length", (uint32_t)C);
+  kv->kv_u32("llama.block_count", (uint32_t)c.num_hidden_layers);
+  kv->kv_u32("llama.feed_forward_length", (uint32_t)c.intermediate_size);
+  kv->kv_u32("llama.rope.dimension_count", (uint32_t)hd);
+  kv->kv_f32("llama.rope.freq_base", (float)c.rope_theta);
+  kv->kv_u32("llama.attention.head_count", (uint32_t)c.num_attention_heads);
+  kv->kv_u32("llama.attention.head_count_kv", (uint32_t)c.num_key_value_heads);
+  kv->kv_f32("llama.attention.layer_norm_rms_epsilon", (float)c.rms_norm_eps);
   if (c.head_dim > 0 && c.head_dim * c.num_attention_heads != C) {
-    count([&] { kv.kv_u32("llama.attention.key_length", (uint32_t)hd); });
-    count([&] { kv.kv_u32("llama.attention.value_length", (uint32_t)hd); });
+    kv->kv_u32("llama.attention.key_length", (uint32_t)hd);
+    kv->kv_u32("llama.attention.value_length", (uint32_t)hd);
   }
   const RopeScaling& rs = c.rope_scaling;
   if (rs.type == RopeType::kLinear || rs.type == RopeType::kYarn) {
-    count([&] { kv.kv_str("llama.rope.scaling.type", rope_type_name(rs.type)); });
-    count([&] { kv.kv_f32("llama.rope.scaling.factor", (float)rs.factor); });
+    kv->kv_str("llama.rope.scaling.type", rope_type_name(rs.type));
+    kv->kv_f32("llama.rope.scaling.factor", (float)rs.factor);
     if (rs.type == RopeType::kYarn) {
       const int64_t orig = rs.original_max_position_embeddings > 0 ? rs.original_max_position_embeddings
                                                                    : c.max_position_embeddings;
-      count([&] { kv.kv_u32("llama.rope.scaling.original_context_length", (uint32_t)orig); });
+      kv->kv_u32("llama.rope.scaling.original_context_length", (uint32_t)orig);
     }
   } else if (rs.type == RopeType::kDynamic) {
     return make_error(ErrorCode::kUnsupported,
                       "GGUF export: llama.cpp has no dynamic NTK RoPE; set rope_theta instead "
                       "(or export without rope_scaling)");
   }
+  return Status::ok();
+}
 
-  if (const GgufVocab* gv = opt.vocab) {
-    if (gv->tokens.size() > (size_t)c.vocab_size || gv->scores.size() != gv->tokens.size() ||
-        gv->types.size() != gv->tokens.size())
-      return make_error(ErrorCode::kInvalidArgument,
-                        "GGUF export: tokenizer has {} pieces ({} scores, {} types) for a model vocab of {}",
-                        gv->tokens.size(), gv->scores.size(), gv->types.size(), c.vocab_size);
-    // pad to the model's vocab as llama.cpp's converter does
-    std::vector<std::string> tokens = gv->tokens;
-    std::vector<float> scores = gv->scores;
-    std::vector<int32_t> types = gv->types;
-    for (size_t i = tokens.size(); i < (size_t)c.vocab_size; i++) {
-      tokens.push_back("[PAD" + std::to_string(i) + "]");
-      scores.push_back(-1000.0f);
-      types.push_back(kGgufUnused);
-    }
-    count([&] { kv.kv_str("tokenizer.ggml.model", gv->model); });
-    count([&] { kv.kv_str_array("tokenizer.ggml.tokens", tokens); });
-    count([&] { kv.kv_array<float>("tokenizer.ggml.scores", kF32, scores); });
-    count([&] { kv.kv_array<int32_t>("tokenizer.ggml.token_type", kI32, types); });
-    if (gv->bos >= 0) count([&] { kv.kv_u32("tokenizer.ggml.bos_token_id", (uint32_t)gv->bos); });
-    if (gv->eos >= 0) count([&] { kv.kv_u32("tokenizer.ggml.eos_token_id", (uint32_t)gv->eos); });
-    if (gv->unk >= 0) count([&] { kv.kv_u32("tokenizer.ggml.unknown_token_id", (uint32_t)gv->unk); });
+// tokenizer.ggml.* metadata, the pieces padded to the model's vocab as llama.cpp's converter does.
+Status vocab_metadata(const LlamaConfig& c, const GgufVocab& gv, Buf* kv) {
+  if (gv.tokens.size() > (size_t)c.vocab_size || gv.scores.size() != gv.tokens.size() ||
+      gv.types.size() != gv.tokens.size())
+    return make_error(ErrorCode::kInvalidArgument,
+                      "GGUF export: tokenizer has {} pieces ({} scores, {} types) for a model vocab of {}",
+                      gv.tokens.size(), gv.scores.size(), gv.types.size(), c.vocab_size);
+  std::vector<std::string> tokens = gv.tokens;
+  std::vector<float> scores = gv.scores;
+  std::vector<int32_t> types = gv.types;
+  for (size_t i = tokens.size(); i < (size_t)c.vocab_size; i++) {
+    tokens.push_back("[PAD" + std::to_string(i) + "]");
+    scores.push_back(-1000.0f);
+    types.push_back(kGgufUnused);
   }
+  kv->kv_str("tokenizer.ggml.model", gv.model);
+  kv->kv_str_array("tokenizer.ggml.tokens", tokens);
+  kv->kv_array<float>("tokenizer.ggml.scores", kF32, scores);
+  kv->kv_array<int32_t>("tokenizer.ggml.token_type", kI32, types);
+  if (gv.bos >= 0) kv->kv_u32("tokenizer.ggml.bos_token_id", (uint32_t)gv.bos);
+  if (gv.eos >= 0) kv->kv_u32("tokenizer.ggml.eos_token_id", (uint32_t)gv.eos);
+  if (gv.unk >= 0) kv->kv_u32("tokenizer.ggml.unknown_token_id", (uint32_t)gv.unk);
+  return Status::ok();
+}
 
+// GGUF v3: "GGUF", version, tensor and metadata counts, the metadata, one info per tensor (name,
+// dims, type, offset), padding, then each tensor's data padded to the alignment; written under a
+// temporary name and renamed when complete.
+Status write_gguf(const std::string& path, Buf& kv, const std::vector<OutTensor>& ts,
+                  const GgufOptions& opt) {
   Buf out;
   out.s() = "GGUF";
   out.pod<uint32_t>(3);
   out.pod<uint64_t>(ts.size());
-  out.pod<uint64_t>(n_kv);
+  out.pod<uint64_t>(kv.entries());
   out.s() += kv.s();
   uint64_t offset = 0;
-  std::vector<uint64_t> offsets;
   for (const OutTensor& t : ts) {
     out.str(t.name);
     out.pod<uint32_t>((uint32_t)t.ne.size());
@@ -183,7 +196,6 @@ Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptio
     const bool f32 = t.keep_f32 || opt.type == GgufType::kF32;
     out.pod<uint32_t>(f32 ? 0 : 1);
     out.pod<uint64_t>(offset);
-    offsets.push_back(offset);
     offset += t.data.size() * (f32 ? 4 : 2);
     offset = (offset + opt.alignment - 1) / opt.alignment * opt.alignment;
   }
@@ -211,6 +223,15 @@ Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptio
     written = padded;
   }
   return w.commit();
+}
+
+}  // namespace
+
+Status export_gguf(const LlamaModel& m, const std::string& path, const GgufOptions& opt) {
+  Buf kv;
+  LONGCTX_RETURN_IF_ERROR(model_metadata(m.config(), opt, &kv));
+  if (opt.vocab) LONGCTX_RETURN_IF_ERROR(vocab_metadata(m.config(), *opt.vocab, &kv));
+  return write_gguf(path, kv, gguf_tensors(m), opt);
 }
 
 }  // namespace longctx::model

@@ -95,6 +95,74 @@ uint16_t f32_to_f16(float f) {
 
 // ---- parsing ----
 
+namespace {
+
+// One tensor's header entry: {"dtype": ..., "shape": [...], "data_offsets": [begin, end]}, the
+// span checked against shape x dtype size.
+Result<TensorInfo> parse_tensor_entry(const std::string& name, const nlohmann::json& v) {
+  if (!v.is_object()) return make_error(ErrorCode::kCorrupt, "tensor '{}': entry is not an object", name);
+  TensorInfo t;
+  t.name = name;
+  auto dt = v.find("dtype");
+  if (dt == v.end() || !dt->is_string())
+    return make_error(ErrorCode::kCorrupt, "tensor '{}': missing string field 'dtype'", name);
+  auto pd = parse_dtype(dt->get<std::string>());
+  if (!pd.is_ok()) return pd.status().with_context(fmt::format("tensor '{}'", name));
+  t.dtype = *pd;
+  auto sh = v.find("shape");
+  if (sh == v.end() || !sh->is_array())
+    return make_error(ErrorCode::kCorrupt, "tensor '{}': missing array field 'shape'", name);
+  uint64_t numel = 1;
+  for (const auto& d : *sh) {
+    if (!d.is_number_unsigned())
+      return make_error(ErrorCode::kCorrupt, "tensor '{}': shape entries must be non-negative integers", name);
+    const uint64_t dim = d.get<uint64_t>();
+    if (dim != 0 && numel > (uint64_t)INT64_MAX / dim)
+      return make_error(ErrorCode::kCorrupt, "tensor '{}': shape overflows", name);
+    numel *= dim;
+    t.shape.push_back((int64_t)dim);
+  }
+  auto off = v.find("data_offsets");
+  if (off == v.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
+      !(*off)[1].is_number_unsigned())
+    return make_error(ErrorCode::kCorrupt, "tensor '{}': 'data_offsets' must be [begin, end]", name);
+  t.begin = (*off)[0].get<uint64_t>();
+  t.end = (*off)[1].get<uint64_t>();
+  if (t.end < t.begin)
+    return make_error(ErrorCode::kCorrupt, "tensor '{}': data_offsets end {} < begin {}", name, t.end, t.begin);
+  const uint64_t bytes = t.end - t.begin;
+  if (numel > UINT64_MAX / dtype_size(t.dtype) || bytes != numel * dtype_size(t.dtype))
+    return make_error(ErrorCode::kCorrupt,
+                      "tensor '{}': data_offsets span {} bytes but shape x {} needs {}", name, bytes,
+                      dtype_name(t.dtype), numel * dtype_size(t.dtype));
+  return t;
+}
+
+// Sorts the tensors by offset and checks they tile the data buffer exactly: no overlap, no gap,
+// nothing missing or left over.
+Status check_tensor_coverage(SafetensorsHeader* h, uint64_t buffer_size) {
+  std::sort(h->tensors.begin(), h->tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t expect = 0;
+  for (const TensorInfo& t : h->tensors) {
+    if (t.begin < expect)
+      return make_error(ErrorCode::kCorrupt, "tensor '{}': data [{}, {}) overlaps the previous tensor (ends at {})",
+                        t.name, t.begin, t.end, expect);
+    if (t.begin > expect)
+      return make_error(ErrorCode::kCorrupt, "tensor '{}': gap in the data buffer, begins at {} but previous tensor ends at {}",
+                        t.name, t.begin, expect);
+    expect = t.end;
+  }
+  if (expect != buffer_size)
+    return make_error(ErrorCode::kCorrupt,
+                      "data buffer is {} bytes but the tensors cover {} (truncated or trailing bytes)",
+                      buffer_size, expect);
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<SafetensorsHeader> parse_safetensors(std::string_view file) {
   if (file.size() < 8)
     return make_error(ErrorCode::kCorrupt, "file is {} bytes, shorter than the 8-byte header length",
@@ -110,7 +178,6 @@ Result<SafetensorsHeader> parse_safetensors(std::string_view file) {
                       file.size() - 8);
   SafetensorsHeader h;
   h.data_start = 8 + n;
-  const uint64_t buffer_size = file.size() - h.data_start;
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(file.substr(8, n));
@@ -130,60 +197,10 @@ Result<SafetensorsHeader> parse_safetensors(std::string_view file) {
       }
       continue;
     }
-    if (!v.is_object()) return make_error(ErrorCode::kCorrupt, "tensor '{}': entry is not an object", name);
-    TensorInfo t;
-    t.name = name;
-    auto dt = v.find("dtype");
-    if (dt == v.end() || !dt->is_string())
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': missing string field 'dtype'", name);
-    auto pd = parse_dtype(dt->get<std::string>());
-    if (!pd.is_ok()) return pd.status().with_context(fmt::format("tensor '{}'", name));
-    t.dtype = *pd;
-    auto sh = v.find("shape");
-    if (sh == v.end() || !sh->is_array())
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': missing array field 'shape'", name);
-    uint64_t numel = 1;
-    for (const auto& d : *sh) {
-      if (!d.is_number_unsigned())
-        return make_error(ErrorCode::kCorrupt, "tensor '{}': shape entries must be non-negative integers", name);
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > (uint64_t)INT64_MAX / dim)
-        return make_error(ErrorCode::kCorrupt, "tensor '{}': shape overflows", name);
-      numel *= dim;
-      t.shape.push_back((int64_t)dim);
-    }
-    auto off = v.find("data_offsets");
-    if (off == v.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
-        !(*off)[1].is_number_unsigned())
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': 'data_offsets' must be [begin, end]", name);
-    t.begin = (*off)[0].get<uint64_t>();
-    t.end = (*off)[1].get<uint64_t>();
-    if (t.end < t.begin)
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': data_offsets end {} < begin {}", name, t.end, t.begin);
-    const uint64_t bytes = t.end - t.begin;
-    if (numel > UINT64_MAX / dtype_size(t.dtype) || bytes != numel * dtype_size(t.dtype))
-      return make_error(ErrorCode::kCorrupt,
-                        "tensor '{}': data_offsets span {} bytes but shape x {} needs {}", name, bytes,
-                        dtype_name(t.dtype), numel * dtype_size(t.dtype));
+    LONGCTX_ASSIGN_OR_RETURN(TensorInfo t, parse_tensor_entry(name, v));
     h.tensors.push_back(std::move(t));
   }
-  std::sort(h.tensors.begin(), h.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  uint64_t expect = 0;
-  for (const TensorInfo& t : h.tensors) {
-    if (t.begin < expect)
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': data [{}, {}) overlaps the previous tensor (ends at {})",
-                        t.name, t.begin, t.end, expect);
-    if (t.begin > expect)
-      return make_error(ErrorCode::kCorrupt, "tensor '{}': gap in the data buffer, begins at {} but previous tensor ends at {}",
-                        t.name, t.begin, expect);
-    expect = t.end;
-  }
-  if (expect != buffer_size)
-    return make_error(ErrorCode::kCorrupt,
-                      "data buffer is {} bytes but the tensors cover {} (truncated or trailing bytes)",
-                      buffer_size, expect);
+  LONGCTX_RETURN_IF_ERROR(check_tensor_coverage(&h, file.size() - h.data_start));
   return h;
 }
 
