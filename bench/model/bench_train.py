@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Training-step speed and memory of longctx's CPU engine next to PyTorch (Debian python3-torch),
-same configuration, same thread count, measured in this one script (issue 4 item 7).
+same configuration, same thread count, measured in this one script.
 
   /usr/bin/python3 bench/model/bench_train.py --build build/release [--threads 2] [--quick]
   /usr/bin/python3 bench/model/bench_train.py --build build/release --memory   # 1K..32K

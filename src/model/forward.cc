@@ -177,12 +177,13 @@ float* forward_layers(const LayerCtx& cx, const int32_t* inputs, Activations& a,
 // ------------------------------------------------------------------------------------------------
 // checks
 
-Status require_ops(const Backend& be, bool backward, bool reference_attention) {
+Status require_ops(const Backend& be, PassKind kind, bool reference_attention) {
   std::vector<Op> ops = {Op::kEmbedding, Op::kRmsNorm, Op::kLinear, Op::kRope,
                          reference_attention ? Op::kAttentionReference : Op::kAttention,
-                         Op::kSwiglu, Op::kAdd, Op::kCopyRows};
-  if (backward) ops.push_back(Op::kZero);
-  ops.push_back(Op::kClassifier);
+                         Op::kSwiglu, Op::kAdd};
+  if (kind == PassKind::kTrain) ops.push_back(Op::kZero);
+  if (kind != PassKind::kGenerate) ops.push_back(Op::kClassifier);
+  if (kind == PassKind::kGenerate) ops.push_back(Op::kCopyRows);
   for (Op op : ops)
     if (!be.supports(op))
       return make_error(ErrorCode::kUnsupported, "backend '{}' does not implement op '{}'",

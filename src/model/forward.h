@@ -112,7 +112,8 @@ float* forward_layers(const LayerCtx& cx, const int32_t* inputs, Activations& a,
                       const KvView* kv = nullptr);
 
 // The ops a pass uses, checked against the backend before the first call.
-Status require_ops(const kernels::Backend& be, bool backward, bool reference_attention);
+enum class PassKind { kTrain, kScore, kGenerate };
+Status require_ops(const kernels::Backend& be, PassKind kind, bool reference_attention);
 
 // Checks a batch against the model: B, T >= 1; inputs in [0, V); targets in [-1, V) (when given);
 // 0 <= doc_start[b,t] <= t (when given). Errors name the sequence and position.

@@ -32,7 +32,7 @@ Result<InferenceSession> InferenceSession::create(const LlamaModel& m, int max_t
                       "KV cache of {} tokens: the model's context is {} tokens "
                       "(max_position_embeddings {}, rope scaling {})",
                       max_tokens, ctx, c.max_position_embeddings, rope_type_name(c.rope_scaling.type));
-  LONGCTX_RETURN_IF_ERROR(detail::require_ops(be, false, false));
+  LONGCTX_RETURN_IF_ERROR(detail::require_ops(be, detail::PassKind::kGenerate, false));
   auto bytes = checked_bytes({c.num_hidden_layers, 2, max_tokens, c.kv_dim()}, sizeof(float), "KV cache");
   if (!bytes.is_ok()) return bytes.status();
   InferenceSession s(m, max_tokens, be);

@@ -105,7 +105,7 @@ void TrainSession::zero_grads() { be_->zero(grads_.data(), m_->num_params()); }
 Result<double> TrainSession::forward_backward(const Batch& batch, const StepOptions& opt) {
   const LlamaConfig& cfg = m_->config();
   LONGCTX_RETURN_IF_ERROR(detail::check_batch(cfg, batch, true));
-  LONGCTX_RETURN_IF_ERROR(detail::require_ops(*be_, true, opt.naive_attention));
+  LONGCTX_RETURN_IF_ERROR(detail::require_ops(*be_, detail::PassKind::kTrain, opt.naive_attention));
   const Dims d = detail::dims_of(cfg, batch.B, batch.T);
   // Every layer's input x_0..x_L is kept; layer activations for every layer, or for one layer
   // that is recomputed in backward when checkpointing.
@@ -166,7 +166,7 @@ Result<ScoreSession> ScoreSession::create(const LlamaModel& m, const kernels::Ba
 Status ScoreSession::forward(const Batch& batch, const ForwardOptions& opt, int classifier_rows,
                              detail::Activations* a) {
   const LlamaConfig& cfg = m_->config();
-  LONGCTX_RETURN_IF_ERROR(detail::require_ops(*be_, false, opt.naive_attention));
+  LONGCTX_RETURN_IF_ERROR(detail::require_ops(*be_, detail::PassKind::kScore, opt.naive_attention));
   const Dims d = detail::dims_of(cfg, batch.B, batch.T);
   PassPlan plan;  // two residual buffers, one layer set
   plan.ref_keys = opt.naive_attention ? d.T : 0;

@@ -4,8 +4,8 @@
 // activation checkpointing); ScoreSession runs forward passes for per-position losses and
 // logits; InferenceSession (model/generate.h) generates with a KV cache. All three run the same
 // layer function over one activation table (model/forward.h) and call every op through a
-// kernels::Backend (design.md "Model engine"; style.md llm.c: one allocation for parameters, one
-// for activations, carved by a table of sizes).
+// kernels::Backend, in the style of llm.c: one allocation for parameters, one for activations,
+// carved by a table of sizes.
 //
 // Parameter layout. Every HF tensor is one contiguous range of the buffer, so loading and saving
 // are plain copies. Within a layer q_proj, k_proj, v_proj are adjacent ([out,in] rows stacked),
@@ -76,7 +76,8 @@ struct StepOptions : ForwardOptions {
 
 // Parameters only: config, layout and one float32 buffer. Sessions (below, and InferenceSession
 // in model/generate.h) hold every piece of scratch state, so one model can be shared read-only
-// by any number of them; params() is writable for loading and for the optimizer.
+// by any number of them; params() is writable for loading and for the optimizer. A session keeps
+// a pointer to its model: the model must outlive it and not move.
 class LlamaModel {
  public:
   // Refuses a configuration whose parameters would not fit in memory (model/memory.h).
@@ -101,9 +102,10 @@ class TrainSession {
   static Result<TrainSession> create(const LlamaModel& m,
                                      const kernels::Backend& be = kernels::default_backend());
   // Mean cross-entropy over the positions with a target (0 when there are none); the gradient of
-  // that mean is ADDED to grads() (call zero_grads() between optimizer steps; gradient
-  // accumulation over micro-batches is successive calls). Errors: a bad batch (ids, targets or
-  // document starts out of range), activations that would not fit in memory.
+  // that mean is ADDED to grads() (call zero_grads() between optimizer steps; accumulating k
+  // micro-batches is k calls, which sums their means: scale by 1/k for the mean of means).
+  // Errors: a bad batch (ids, targets or document starts out of range), activations that would
+  // not fit in memory.
   Result<double> forward_backward(const Batch& batch, const StepOptions& opt = {});
   float* grads() { return grads_.data(); }  // (num_params), same layout as the parameters
   const float* grads() const { return grads_.data(); }

@@ -1,4 +1,5 @@
-// Causal scaled-dot-product attention with grouped-query heads (design.md "Model engine").
+// Causal scaled-dot-product attention with grouped-query heads (docs/architecture.md "Model
+// engine").
 //
 // Shapes, layout, causal and document masks and the KV offset: kernels/attn_shape.h.
 //

@@ -1,6 +1,6 @@
 // Linear layer without bias (LLaMA has none), weights in HF layout [out_features, in_features].
 // Shapes: inp (N,C), weight (OC,C), out (N,OC). Matrix products go through OpenBLAS sgemm
-// (design.md "Model engine"); linear_forward_naive is the reference the tests compare against.
+// (docs/architecture.md "Model engine"); linear_forward_naive is the reference the tests compare against.
 #pragma once
 
 namespace longctx::cpu {

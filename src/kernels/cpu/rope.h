@@ -1,5 +1,6 @@
-// Rotary position embedding in Hugging Face's "rotate half" layout (formats.md: pairs are i and
-// i + hd/2). For token t and pair i < hd/2:
+// Rotary position embedding in Hugging Face's "rotate half" layout (pairs are i and i + hd/2,
+// not adjacent; GGUF export permutes Q and K rows to llama.cpp's interleaved pairs).
+// For token t and pair i < hd/2:
 //   y[i]        = x[i] cos[t,i] - x[i+hd/2] sin[t,i]
 //   y[i+hd/2]   = x[i+hd/2] cos[t,i] + x[i] sin[t,i]
 // The tables cos/sin (T, hd/2) carry the scaling variant (src/model/rope.h builds them, including

@@ -1,4 +1,4 @@
-// Thread control (design.md "Scale": use all cores). OpenMP owns the threads; OpenBLAS is kept at
+// Thread control (use all cores). OpenMP owns the threads; OpenBLAS is kept at
 // one thread and called from inside our OpenMP loops over fixed blocks (linear.h sgemm), so there
 // is no oversubscription and results do not depend on the thread count.
 #pragma once
