@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/hash.h"
 #include "kernels/cpu/threads.h"
 #include "model/generate.h"
@@ -19,23 +20,11 @@ using namespace longctx::model;
 int main(int argc, char** argv) {
   int hidden = 512, layers = 8, heads = 8, kv_heads = 0, vocab = 32000, prompt_len = 512;
   int new_tokens = 64, threads = 2, rounds = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const int v = std::atoi(argv[i + 1]);
-    if (k == "--hidden") hidden = v;
-    else if (k == "--layers") layers = v;
-    else if (k == "--heads") heads = v;
-    else if (k == "--kv-heads") kv_heads = v;
-    else if (k == "--vocab") vocab = v;
-    else if (k == "--prompt") prompt_len = v;
-    else if (k == "--new") new_tokens = v;
-    else if (k == "--threads") threads = v;
-    else if (k == "--rounds") rounds = v;
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
-      return 2;
-    }
-  }
+  if (!parse_int_flags(argc, argv, {{"hidden", &hidden}, {"layers", &layers}, {"heads", &heads},
+                                     {"kv-heads", &kv_heads}, {"vocab", &vocab},
+                                     {"prompt", &prompt_len}, {"new", &new_tokens},
+                                     {"threads", &threads}, {"rounds", &rounds}}))
+    return 2;
   longctx::cpu::set_num_threads(threads);
   LlamaConfig c;
   c.vocab_size = vocab, c.hidden_size = hidden, c.num_hidden_layers = layers;

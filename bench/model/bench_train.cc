@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/hash.h"
 #include "kernels/cpu/threads.h"
 #include "model/model.h"
@@ -34,26 +35,12 @@ double step(TrainSession& train, const Batch& b, const StepOptions& opt) {
 int main(int argc, char** argv) {
   int hidden = 512, layers = 8, seq = 4096, heads = 8, kv_heads = 0, vocab = 32000, batch = 1;
   int steps = 3, threads = 2, checkpoint = 1, inter = 0, warmup = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const int v = std::atoi(argv[i + 1]);
-    if (k == "--hidden") hidden = v;
-    else if (k == "--layers") layers = v;
-    else if (k == "--seq") seq = v;
-    else if (k == "--heads") heads = v;
-    else if (k == "--kv-heads") kv_heads = v;
-    else if (k == "--vocab") vocab = v;
-    else if (k == "--batch") batch = v;
-    else if (k == "--steps") steps = v;
-    else if (k == "--threads") threads = v;
-    else if (k == "--checkpoint") checkpoint = v;
-    else if (k == "--intermediate") inter = v;
-    else if (k == "--warmup") warmup = v;
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
-      return 2;
-    }
-  }
+  if (!parse_int_flags(argc, argv, {{"hidden", &hidden}, {"layers", &layers}, {"seq", &seq},
+                                     {"heads", &heads}, {"kv-heads", &kv_heads}, {"vocab", &vocab},
+                                     {"batch", &batch}, {"steps", &steps}, {"threads", &threads},
+                                     {"checkpoint", &checkpoint}, {"intermediate", &inter},
+                                     {"warmup", &warmup}}))
+    return 2;
   longctx::cpu::set_num_threads(threads);
   LlamaConfig c;
   c.vocab_size = vocab, c.hidden_size = hidden, c.num_hidden_layers = layers;
