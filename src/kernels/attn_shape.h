@@ -13,6 +13,7 @@
 // keys j < doc_start are masked. Scale is 1/sqrt(hd).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace longctx::kernels {
 
@@ -20,5 +21,17 @@ struct AttnShape {
   int B = 1, Tq = 0, Tk = 0, Hq = 1, Hkv = 1, hd = 0;
   int64_t q_stride = 0, kv_stride = 0, o_stride = 0;  // floats between consecutive token rows
 };
+
+// Document starts for one packed sequence of T tokens from its document lengths (sum = T):
+// doc_start[t] = first position of the document holding t.
+inline std::vector<int32_t> doc_starts_from_lengths(const std::vector<int32_t>& lengths) {
+  std::vector<int32_t> out;
+  int32_t pos = 0;
+  for (int32_t len : lengths) {
+    for (int32_t t = 0; t < len; t++) out.push_back(pos);
+    pos += len;
+  }
+  return out;
+}
 
 }  // namespace longctx::kernels

@@ -54,6 +54,9 @@ ParamLayout param_layout(const LlamaConfig& c);
 // Seeded init as in HF's LlamaPreTrainedModel: normal(0, std) for matrices, 1 for norm weights.
 void init_params(const LlamaConfig& c, uint64_t seed, float std, float* params);
 
+// doc_start rows of a Batch from document lengths: doc_starts_from_lengths({3, 5}) = 0,0,0,3,3,3,3,3.
+using kernels::doc_starts_from_lengths;
+
 // One batch of B sequences of T tokens, row-major (B,T). Training and scoring take the same type.
 struct Batch {
   const int32_t* inputs = nullptr;     // (B,T) token ids in [0, vocab_size)

@@ -23,16 +23,6 @@ inline int key_lo(const int32_t* doc_start, const AttnShape& s, int b, int i) {
 }
 }  // namespace
 
-std::vector<int32_t> doc_starts_from_lengths(const std::vector<int32_t>& lengths) {
-  std::vector<int32_t> out;
-  int32_t pos = 0;
-  for (int32_t len : lengths) {
-    for (int32_t t = 0; t < len; t++) out.push_back(pos);
-    pos += len;
-  }
-  return out;
-}
-
 // ----------------------------------------------------------------------------------------------
 // naive reference
 

@@ -39,8 +39,6 @@ void attention_backward_flash(float* dq, float* dk, float* dv, const float* dout
                               const float* lse, const float* q, const float* k, const float* v,
                               const int32_t* doc_start, const AttnShape& s);
 
-// Document starts for one packed sequence of T tokens from its document lengths (sum = T):
-// doc_start[t] = first position of the document holding t.
-std::vector<int32_t> doc_starts_from_lengths(const std::vector<int32_t>& lengths);
+using kernels::doc_starts_from_lengths;
 
 }  // namespace longctx::cpu
