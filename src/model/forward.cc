@@ -82,6 +82,16 @@ void carve(const std::vector<ActEntry>& t, float* base) {
   }
 }
 
+Status carve_activations(const Dims& d, const PassPlan& plan, Arena* arena, const char* what,
+                         Activations* a, int64_t* bytes) {
+  const std::vector<ActEntry> table = activation_table(d, plan, a);
+  const int64_t floats = table_floats(table);
+  LONGCTX_RETURN_IF_ERROR(arena->reserve(floats, what));
+  carve(table, arena->data());
+  if (bytes) *bytes = sat_mul(floats, (int64_t)sizeof(float));
+  return Status::ok();
+}
+
 // ------------------------------------------------------------------------------------------------
 // the layer
 

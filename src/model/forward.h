@@ -72,6 +72,11 @@ int64_t table_floats(const std::vector<ActEntry>& t);
 // Points every slot into base (table_floats(t) floats, 64-byte aligned), in table order.
 void carve(const std::vector<ActEntry>& t, float* base);
 
+// Sizes the pass's table, grows `arena` if needed (bound-checked; `what` names the pass in
+// errors) and carves it into *a. *bytes (may be null) receives the table's size.
+Status carve_activations(const Dims& d, const PassPlan& plan, Arena* arena, const char* what,
+                         Activations* a, int64_t* bytes);
+
 // Keys and values of one layer in a KV cache: (capacity, KV) rows each, positions [0, pos0)
 // filled; layer_forward appends the pass's T rows at pos0 and attends over [0, pos0 + T).
 struct KvView {

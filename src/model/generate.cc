@@ -64,9 +64,8 @@ Status InferenceSession::forward_chunk(const int32_t* ids, int n, float* logits)
   const detail::Dims d = detail::dims_of(c, 1, n);
   detail::PassPlan plan;  // two residual buffers, one layer set, no classifier
   detail::Activations a;
-  const auto table = detail::activation_table(d, plan, &a);
-  LONGCTX_RETURN_IF_ERROR(work_.reserve(detail::table_floats(table), "generation activations"));
-  detail::carve(table, work_.data());
+  LONGCTX_RETURN_IF_ERROR(
+      detail::carve_activations(d, plan, &work_, "generation activations", &a, nullptr));
   std::vector<float> cos, sin;
   // dynamic NTK: frequencies for the current length, as HF recomputes them per forward
   detail::rope_tables_for(c, pos_ + n, pos_, n, &cos, &sin);

@@ -116,11 +116,8 @@ Result<double> TrainSession::forward_backward(const Batch& batch, const StepOpti
   plan.backward = true;
   plan.classifier_rows = std::min(std::max(opt.ce_chunk_rows, 1), d.N);
   Activations a;
-  const auto table = detail::activation_table(d, plan, &a);
-  const int64_t floats = detail::table_floats(table);
-  LONGCTX_RETURN_IF_ERROR(arena_.reserve(floats, "training activations"));
-  detail::carve(table, arena_.data());
-  act_bytes_ = floats * (int64_t)sizeof(float);
+  LONGCTX_RETURN_IF_ERROR(
+      detail::carve_activations(d, plan, &arena_, "training activations", &a, &act_bytes_));
   std::vector<float> cos, sin;
   detail::rope_tables_for(cfg, d.T, 0, d.T, &cos, &sin);
   const ParamLayout& lay = m_->layout();
@@ -171,11 +168,8 @@ Status ScoreSession::forward(const Batch& batch, const ForwardOptions& opt, int 
   PassPlan plan;  // two residual buffers, one layer set
   plan.ref_keys = opt.naive_attention ? d.T : 0;
   plan.classifier_rows = classifier_rows;
-  const auto table = detail::activation_table(d, plan, a);
-  const int64_t floats = detail::table_floats(table);
-  LONGCTX_RETURN_IF_ERROR(arena_.reserve(floats, "scoring activations"));
-  detail::carve(table, arena_.data());
-  act_bytes_ = floats * (int64_t)sizeof(float);
+  LONGCTX_RETURN_IF_ERROR(
+      detail::carve_activations(d, plan, &arena_, "scoring activations", a, &act_bytes_));
   std::vector<float> cos, sin;
   detail::rope_tables_for(cfg, d.T, 0, d.T, &cos, &sin);
   const ParamLayout& lay = m_->layout();
@@ -206,6 +200,7 @@ Result<LossSum> ScoreSession::score(const Batch& batch, float* losses, const For
 Status ScoreSession::logits(const Batch& batch, float* logits, const ForwardOptions& opt) {
   const LlamaConfig& cfg = m_->config();
   LONGCTX_RETURN_IF_ERROR(detail::check_batch(cfg, batch, false));
+  if (!logits) return make_error(ErrorCode::kInvalidArgument, "logits: no output buffer");
   Activations a;
   LONGCTX_RETURN_IF_ERROR(forward(batch, opt, 0, &a));
   be_->linear_forward(logits, a.lnf, m_->params() + m_->layout().lm_head, batch.B * batch.T,
