@@ -23,11 +23,11 @@ int64_t context_length(const LlamaConfig& c) {
 InferenceSession::InferenceSession(const LlamaModel& m, int max_tokens, const kernels::Backend& be)
     : m_(&m), be_(&be), max_tokens_(max_tokens), kv_(&be), work_(&be) {}
 
-Result<InferenceSession> InferenceSession::create(const LlamaModel& m, int max_tokens,
+Result<InferenceSession> InferenceSession::create(const LlamaModel& m, int max_tokens, bool allow_beyond_context,
                                                   const kernels::Backend& be) {
   const LlamaConfig& c = m.config();
   const int64_t ctx = context_length(c);
-  if (max_tokens < 1 || max_tokens > ctx)
+  if (max_tokens < 1 || (max_tokens > ctx && !allow_beyond_context))
     return make_error(ErrorCode::kInvalidArgument,
                       "KV cache of {} tokens: the model's context is {} tokens "
                       "(max_position_embeddings {}, rope scaling {})",
@@ -126,7 +126,7 @@ Result<GenerateResult> generate(const LlamaModel& m, const std::vector<int32_t>&
   if (need > INT_MAX)
     return make_error(ErrorCode::kInvalidArgument, "generate: {} prompt + {} new tokens is too many",
                       prompt.size(), opt.max_new_tokens);
-  auto made = InferenceSession::create(m, (int)need);
+  auto made = InferenceSession::create(m, (int)need, opt.allow_beyond_context);
   if (!made.is_ok())
     return made.status().with_context(fmt::format("generate: {} prompt + {} new tokens", prompt.size(),
                                                   std::max(opt.max_new_tokens, 0)));

@@ -18,9 +18,10 @@ namespace longctx::model {
 // Memory: 2 * layers * capacity * kv_dim floats for the cache + activations linear in the chunk.
 class InferenceSession {
  public:
-  // Refuses max_tokens < 1, more positions than the model's context (context_length below) and a
-  // cache that would not fit in memory, with an error saying which.
-  static Result<InferenceSession> create(const LlamaModel& m, int max_tokens,
+  // Refuses max_tokens < 1, more positions than the model's context (context_length below) unless
+  // allow_beyond_context (the user asked to run past it, e.g. `generate --allow-beyond-context`),
+  // and a cache that would not fit in memory, with an error saying which.
+  static Result<InferenceSession> create(const LlamaModel& m, int max_tokens, bool allow_beyond_context = false,
                                          const kernels::Backend& be = kernels::default_backend());
   // Runs tokens ids[0..n) at positions pos() .. pos()+n-1 in chunks of at most prefill_chunk
   // (<= 0: one chunk) and appends them to the cache. logits (V) receives the last token's logits

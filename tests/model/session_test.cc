@@ -190,6 +190,8 @@ TEST(Bounds, KvCacheRefusesBeyondContextAndHugeAllocations) {
   EXPECT_NE(over.status().message().find("context is 256 tokens"), std::string::npos) << over.status().message();
   EXPECT_FALSE(InferenceSession::create(m, 0).is_ok());
   EXPECT_TRUE(InferenceSession::create(m, 256).is_ok());
+  EXPECT_TRUE(InferenceSession::create(m, 257, /*allow_beyond_context=*/true).is_ok());
+  EXPECT_FALSE(InferenceSession::create(m, 0, true).is_ok());
   // dynamic NTK extends the context by its factor
   c.rope_scaling.type = RopeType::kDynamic, c.rope_scaling.factor = 2;
   LlamaModel dyn = make_model(c, 40);
