@@ -204,6 +204,7 @@ TEST(HfBpeLoad, BadIdsAndMergesAreClearErrors) {
       {"id_4e9", [](auto& j) { j["model"]["vocab"]["c"] = 4294967295u; }, "beyond"},
       {"id_negative", [](auto& j) { j["model"]["vocab"]["c"] = -5; }, "negative id -5"},
       {"id_string", [](auto& j) { j["model"]["vocab"]["c"] = "7"; }, "not a non-negative integer"},
+      {"id_array", [](auto& j) { j["model"]["vocab"]["c"] = nlohmann::json::array({1}); }, "has id [1], not a non-negative integer"},
       {"id_duplicate", [](auto& j) { j["model"]["vocab"]["c"] = 261; }, "given to both"},
       {"merge_unknown", [](auto& j) { j["model"]["merges"].push_back("c zz"); }, "\"zz\", which is not in model.vocab"},
       {"merge_no_result", [](auto& j) { j["model"]["merges"].push_back("c c"); }, "\"cc\", which is not in model.vocab"},
