@@ -1,5 +1,5 @@
-// The Tokenizer interface every stage uses (design.md: tokenizer owns the model adapters, the fast
-// exact encoder and the training wrapper). Implementations are immutable after load and their
+// The Tokenizer interface every stage uses (docs/architecture.md: tokenizer/ owns the model adapters,
+// the fast exact encoder and the training wrapper). Implementations are immutable after load and their
 // const methods are safe to call from many threads at once.
 #pragma once
 #include <cstdint>
