@@ -7,8 +7,8 @@
 #include "core/file_io.h"
 #include "core/json_util.h"
 #include "core/validate.h"
-#include "mix/stats.h"
-#include "mix/stats_figure.h"
+#include "stats/stats.h"
+#include "stats/stats_figure.h"
 
 namespace longctx::cli {
 

@@ -1,4 +1,4 @@
-#include "mix/stats_figure.h"
+#include "stats/stats_figure.h"
 
 #include <fmt/format.h>
 

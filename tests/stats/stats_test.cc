@@ -1,4 +1,4 @@
-#include "mix/stats.h"
+#include "stats/stats.h"
 
 #include <gtest/gtest.h>
 

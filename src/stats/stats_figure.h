@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "mix/stats.h"
+#include "stats/stats.h"
 
 namespace longctx {
 

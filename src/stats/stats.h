@@ -1,4 +1,4 @@
-// Corpus statistics (issue 2 item 8; the analysis behind the paper's Figure 2): per domain,
+// Corpus statistics (the analysis behind the paper's Figure 2; `longctx stats`): per domain,
 // documents, tokens, token share, length quantiles, the share of tokens in long documents, and a
 // histogram over log-spaced length buckets. Lengths are document token counts as stored (no BOS).
 // Memory is bounded: a domain's first 4,096 lengths are kept as they are; past that, lengths
