@@ -90,7 +90,9 @@ Status run_store_info(const StoreInfoOptions& o) {
 Status run_store_verify(const StoreVerifyOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(o.store));
   LONGCTX_RETURN_IF_ERROR(s.verify());
-  fmt::print("ok: {} documents, {} tokens, checksums match\n", s.num_docs(), s.num_tokens());
+  fmt::print("ok: {} documents, {} tokens, checksums match", s.num_docs(), s.num_tokens());
+  if (s.vocab_size()) fmt::print(", every token id below the vocabulary size {}", s.vocab_size());
+  fmt::print("\n");
   return Status::ok();
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "store/token_reader.h"
 
 namespace longctx {
 namespace {
@@ -88,38 +89,53 @@ Result<DocumentStore> DocumentStore::open(const std::string& dir) {
   try {
     for (const auto& d : s.manifest_.at("domains")) s.domains_.push_back(d.get<std::string>());
     for (const auto& f : s.manifest_.at("files")) s.files_.push_back(f.at("path").get<std::string>());
+    if (s.manifest_.contains("tokenizer")) s.vocab_size_ = s.manifest_.at("tokenizer").value("vocab_size", uint64_t{0});
   } catch (const std::exception& e) {
-    return make_error(ErrorCode::kCorrupt, "'{}': manifest lacks domains/files: {}", mpath, e.what());
+    return make_error(ErrorCode::kCorrupt, "'{}': manifest lacks domains/files or has a bad tokenizer.vocab_size: {}", mpath, e.what());
   }
-  // Structure (one sequential pass over docs.bin): every reader may then index without checks.
-  // Checksums are left to verify().
-  uint64_t expect = 0;
-  for (size_t i = 0; i < s.docs_.size(); ++i) {
-    const DocRecord& d = s.docs_[i];
-    if (d.token_offset != expect || d.domain >= s.domains_.size() || d.file_index >= s.files_.size())
-      return make_error(ErrorCode::kCorrupt,
-                        "'{}/docs.bin': record {} is inconsistent (offset {} expected {}, domain {} of {}, file {} of {}); "
-                        "the store is damaged", dir, i, d.token_offset, expect, d.domain, s.domains_.size(), d.file_index,
-                        s.files_.size());
-    expect += d.num_tokens;
-  }
-  if (expect != s.num_tokens_)
-    return make_error(ErrorCode::kCorrupt, "'{}': documents hold {} tokens, tokens.bin has {}", dir, expect, s.num_tokens_);
+  LONGCTX_RETURN_IF_ERROR(s.check_document_table());
   return s;
 }
 
-uint32_t DocumentStore::token_at(uint64_t i) const {
-  if (token_bytes_ == 2) {
-    uint16_t v;
-    std::memcpy(&v, tokens_ + i * 2, 2);
-    return v;
+// One sequential pass over docs.bin: the structure of every record (so readers may index without
+// checks) and, in the same pass, the file's checksum against the manifest.
+Status DocumentStore::check_document_table() {
+  const std::string& dir = dir_;
+  Xxh64Stream hash;
+  hash.update(doc_map_.data(), kStoreHeaderBytes);
+  constexpr size_t kBlock = 1 << 14;  // records hashed per step: 640 KB, still in cache when checked
+  uint64_t expect = 0;
+  for (size_t b = 0; b < docs_.size(); b += kBlock) {
+    const size_t e = std::min(docs_.size(), b + kBlock);
+    hash.update(docs_.data() + b, (e - b) * sizeof(DocRecord));
+    for (size_t i = b; i < e; ++i) {
+      const DocRecord& d = docs_[i];
+      if (d.token_offset != expect || d.domain >= domains_.size() || d.file_index >= files_.size())
+        return make_error(ErrorCode::kCorrupt,
+                          "'{}/docs.bin': record {} is inconsistent (offset {} expected {}, domain {} of {}, file {} of {}); "
+                          "the store is damaged", dir, i, d.token_offset, expect, d.domain, domains_.size(), d.file_index,
+                          files_.size());
+      expect += d.num_tokens;
+    }
   }
-  uint32_t v;
-  std::memcpy(&v, tokens_ + i * 4, 4);
-  return v;
+  if (expect != num_tokens_)
+    return make_error(ErrorCode::kCorrupt, "'{}': documents hold {} tokens, tokens.bin has {}", dir, expect, num_tokens_);
+  docs_checksum_ = hash.digest();
+  const std::string want = manifest_checksum("docs.bin");
+  if (!want.empty() && hex64(docs_checksum_) != want)
+    return make_error(ErrorCode::kCorrupt, "'{}/docs.bin': checksum {} does not match the manifest's {}; the store is damaged", dir,
+                      hex64(docs_checksum_), want);
+  return Status::ok();
 }
 
-void DocumentStore::tokens(size_t i, std::vector<uint32_t>* out) const {
+std::string DocumentStore::manifest_checksum(const std::string& file) const {
+  auto it = manifest_.find("checksums");
+  if (it == manifest_.end() || !it->is_object()) return "";
+  auto f = it->find(file);
+  return f != it->end() && f->is_string() ? f->get<std::string>() : "";
+}
+
+Status DocumentStore::tokens(size_t i, std::vector<uint32_t>* out) const {
   const DocRecord& d = docs_[i];
   out->resize(d.num_tokens);
   if (token_bytes_ == 2) {
@@ -132,30 +148,14 @@ void DocumentStore::tokens(size_t i, std::vector<uint32_t>* out) const {
   } else {
     std::memcpy(out->data(), tokens_ + d.token_offset * 4, size_t{d.num_tokens} * 4);
   }
+  return check_token_ids(out->data(), out->size(), vocab_size_, [&](uint64_t k) {
+    return fmt::format("'{}/tokens.bin': document {} token {}", dir_, i, k);
+  });
 }
 
 Status DocumentStore::verify() const {
-  uint64_t expect = 0;
-  for (size_t i = 0; i < docs_.size(); ++i) {
-    const auto& d = docs_[i];
-    if (d.token_offset != expect)
-      return make_error(ErrorCode::kCorrupt, "'{}': document {} starts at token {}, expected {}", dir_, i, d.token_offset, expect);
-    if (d.domain >= domains_.size())
-      return make_error(ErrorCode::kCorrupt, "'{}': document {} has domain {} but the table has {}", dir_, i, d.domain, domains_.size());
-    if (d.file_index >= files_.size())
-      return make_error(ErrorCode::kCorrupt, "'{}': document {} has file {} but the table has {}", dir_, i, d.file_index, files_.size());
-    expect += d.num_tokens;
-  }
-  if (expect != num_tokens_)
-    return make_error(ErrorCode::kCorrupt, "'{}': documents hold {} tokens, tokens.bin has {}", dir_, expect, num_tokens_);
-  if (manifest_.contains("checksums")) {
-    for (const char* f : {"tokens.bin", "docs.bin"}) {
-      LONGCTX_ASSIGN_OR_RETURN(uint64_t c, checksum_file(dir_ + "/" + f));
-      std::string want = manifest_["checksums"].value(f, "");
-      if (hex64(c) != want)
-        return make_error(ErrorCode::kCorrupt, "'{}/{}': checksum {} does not match the manifest's {}", dir_, f, hex64(c), want);
-    }
-  }
+  // The document table (structure and checksum) was checked by open().
+  LONGCTX_RETURN_IF_ERROR(verify_store_tokens(*this).status());
   if (manifest_.contains("counts")) {
     if (manifest_["counts"].value("documents", uint64_t{0}) != docs_.size() ||
         manifest_["counts"].value("tokens", uint64_t{0}) != num_tokens_)
@@ -322,8 +322,8 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
   LONGCTX_RETURN_IF_ERROR(remove_store_files(out_dir));
   std::vector<DocumentStore> stores;
   for (const auto& in : inputs) {
+    // open() checks docs.bin; tokens.bin is checked below as it is copied (checksum and ids).
     LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(in));
-    LONGCTX_RETURN_IF_ERROR(s.verify().with_context("merge input"));
     stores.push_back(std::move(s));
   }
   const auto& m0 = stores[0].manifest();
@@ -349,11 +349,15 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
       LONGCTX_ASSIGN_OR_RETURN(uint16_t id, w.checked_domain_id(d));
       remap.push_back(id);
     }
+    LONGCTX_ASSIGN_OR_RETURN(TokenStream in, TokenStream::open(s));
     for (size_t i = 0; i < s.num_docs(); ++i) {
       const auto& d = s.doc(i);
-      s.tokens(i, &toks);
+      toks.resize(d.num_tokens);
+      LONGCTX_RETURN_IF_ERROR(in.read(d.num_tokens, toks.data()).with_context("merge input"));
       LONGCTX_RETURN_IF_ERROR(w.add(toks, d.id_hash, d.record, d.file_index + file_base, remap[d.domain], d.text_bytes));
     }
+    // Before anything is published: the input's tokens were what its manifest says.
+    LONGCTX_RETURN_IF_ERROR(in.finish().status().with_context("merge input"));
     const auto& m = s.manifest();
     if (m.contains("dropped")) dropped.merge(BadRecordStats::from_json(m["dropped"]));
     text_bytes += m.value("/counts/text_bytes"_json_pointer, uint64_t{0});

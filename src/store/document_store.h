@@ -50,7 +50,9 @@ static_assert(sizeof(DocRecord) == 40);
 // Token width chosen by vocabulary size.
 inline uint32_t token_bytes_for_vocab(uint64_t vocab_size) { return vocab_size <= 65536 ? 2 : 4; }
 
-// Read-only view of a store (memory-mapped).
+// Read-only view of a store (memory-mapped). open() reads the whole document table (docs.bin),
+// checking its structure and its checksum as it goes, so every reader may then index documents
+// without checks; token data is checked by the readers in store/token_reader.h as they read it.
 class DocumentStore {
  public:
   static Result<DocumentStore> open(const std::string& dir);
@@ -60,22 +62,33 @@ class DocumentStore {
   uint32_t token_bytes() const { return token_bytes_; }
   std::span<const DocRecord> docs() const { return docs_; }
   const DocRecord& doc(size_t i) const { return docs_[i]; }
-  // Copies the tokens of document i into *out (widened to uint32).
-  void tokens(size_t i, std::vector<uint32_t>* out) const;
-  uint32_t token_at(uint64_t index) const;
+  // Copies the tokens of document i into *out (widened to uint32), each checked against the
+  // vocabulary. (Random access through the map; streaming readers are in store/token_reader.h.)
+  Status tokens(size_t i, std::vector<uint32_t>* out) const;
   const std::vector<std::string>& domains() const { return domains_; }
   const std::vector<std::string>& files() const { return files_; }
   const nlohmann::json& manifest() const { return manifest_; }
-  // Re-checks checksums and invariants: offsets contiguous, counts match, domain/file indices valid.
+  // The manifest's tokenizer.vocab_size: every token id must be below it (0: not recorded).
+  uint64_t vocab_size() const { return vocab_size_; }
+  // The manifest's checksum of one of the data files ("tokens.bin", "docs.bin"), "" if none.
+  std::string manifest_checksum(const std::string& file) const;
+  // xxh64 of docs.bin, computed by open() as it read the document table (and checked there
+  // against the manifest).
+  uint64_t docs_checksum() const { return docs_checksum_; }
+  // Everything open() checks plus, in one pass over tokens.bin, its checksum and every token id
+  // against the vocabulary, and the manifest's counts.
   Status verify() const;
 
  private:
+  Status check_document_table();
+
   std::string dir_;
   MappedFile tok_map_, doc_map_;
   std::span<const DocRecord> docs_;
   const uint8_t* tokens_ = nullptr;
   uint64_t num_tokens_ = 0;
   uint32_t token_bytes_ = 2;
+  uint64_t vocab_size_ = 0, docs_checksum_ = 0;
   std::vector<std::string> domains_, files_;
   nlohmann::json manifest_;
 };

@@ -1,5 +1,7 @@
-// Exporters from a native packed directory to other trainers' formats (issue 3 item 4), byte
-// layouts per /work/shared/spec/formats.md:
+// Exporters from a native packed directory to other trainers' formats, byte layouts per
+// docs/mixing.md "Outputs". Every export reads the mixture through the checked reader
+// (for_each_packed_chunk): a shard that fails its checksum, or a token id not below the
+// vocabulary, stops the export and nothing is published.
 //  - Megatron-LM / NeMo indexed dataset (prefix.bin + prefix.idx): one sequence per document piece
 //    (BOS + tokens [+ EOS]) in the mixture's order, padding left out (Megatron packs by itself);
 //    dtype uint16 (code 8) when vocab_size < 65,500, else int32 (code 4);
@@ -32,8 +34,15 @@ Result<ExportSummary> export_llmc(const PackedDataset& d, const std::string& out
                                   uint64_t max_tokens_per_file = (1ull << 31) - 1);
 Result<ExportSummary> export_jsonl(const PackedDataset& d, const std::string& out_path);
 
-// Checks an exported file set by its format: "<prefix>.idx" (+ .bin), an llm.c shard, or JSON lines
-// rows. Recognised from the path: ends with .idx -> Megatron; .jsonl -> rows; otherwise llm.c.
-Status verify_export(const std::string& path);
+// Checks an exported file by its content: a Megatron index "<prefix>.idx" (structure, the .bin's
+// size, every token id), an llm.c shard (header, size, every token id) or JSON-lines rows (widths,
+// span coverage, every id). Token ids are checked against vocab_size when given (0: only their
+// type's range). Any other file is refused with what it looks like (a packed shard, a store file,
+// a Megatron .bin, ...).
+Status verify_export(const std::string& path, uint64_t vocab_size = 0);
+
+// The vocabulary size of the packed directory an export sits in (`mix --export` writes them
+// there), or 0 when the file's directory holds no packed manifest.
+uint64_t vocab_size_beside(const std::string& path);
 
 }  // namespace longctx

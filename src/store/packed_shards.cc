@@ -10,6 +10,7 @@
 #include "core/hash.h"
 #include "core/json_util.h"
 #include "store/document_store.h"
+#include "store/token_reader.h"
 
 namespace longctx {
 
@@ -61,6 +62,14 @@ Status PackedShardWriter::add_chunk(std::span<const uint32_t> tokens, std::span<
 }
 
 Result<uint64_t> PackedShardWriter::finish() {
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, seal());
+  LONGCTX_RETURN_IF_ERROR(publish());
+  return sum;
+}
+
+Status PackedShardWriter::publish() { return w_.commit(); }
+
+Result<uint64_t> PackedShardWriter::seal() {
   LONGCTX_RETURN_IF_ERROR(w_.write(span_index_.data(), span_index_.size() * sizeof(uint64_t)));
   LONGCTX_RETURN_IF_ERROR(w_.write(spans_.data(), spans_.size() * sizeof(PackedSpan)));
   LONGCTX_RETURN_IF_ERROR(w_.file().flush());
@@ -78,7 +87,6 @@ Result<uint64_t> PackedShardWriter::finish() {
   }
   LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file(tmp));
   LONGCTX_RETURN_IF_ERROR(w_.file().sync());
-  LONGCTX_RETURN_IF_ERROR(w_.commit());
   return sum;
 }
 
@@ -95,21 +103,27 @@ Result<PackedShard> PackedShard::open(const std::string& path) {
     return make_error(ErrorCode::kCorrupt, "'{}': version {}, expected {}", path, s.h_.version, kPackedVersion);
   if (s.h_.token_bytes != 2 && s.h_.token_bytes != 4)
     return make_error(ErrorCode::kCorrupt, "'{}': token_bytes {}, expected 2 or 4", path, s.h_.token_bytes);
-  // Span positions are u32, so a chunk holds 1 .. 2^32 - 1 tokens. The size implied by the header is
-  // computed in 128 bits: in 64 bits a hostile header can wrap it around to the file's true size.
+  // Span positions are u32, so a chunk holds 1 .. 2^32 - 1 tokens.
   if (s.h_.seq_len == 0 || s.h_.seq_len > 0xFFFFFFFFull)
     return make_error(ErrorCode::kCorrupt, "'{}': seq_len {}, expected 1 .. 4294967295", path, s.h_.seq_len);
-  using u128 = __uint128_t;
-  const u128 expect = u128{kPackedHeaderBytes} + u128{s.h_.num_chunks} * s.h_.seq_len * s.h_.token_bytes +
-                      (u128{s.h_.num_chunks} + 1) * 8 + u128{s.h_.num_spans} * sizeof(PackedSpan);
-  const uint64_t tok_bytes = s.h_.num_chunks * s.h_.seq_len * s.h_.token_bytes;  // exact when the sizes match
-  if (u128{s.map_.size()} != expect)
-    return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, which does not match the header ({} chunks x {} tokens, {} spans)",
-                      path, s.map_.size(), s.h_.num_chunks, s.h_.seq_len, s.h_.num_spans);
+  // Checked arithmetic: a hostile header must not wrap the implied size around to the file's size.
+  uint64_t tok_bytes = 0, index_bytes = 0, span_bytes = 0, expect = 0;
+  const bool wraps = __builtin_mul_overflow(s.h_.num_chunks, s.h_.seq_len, &tok_bytes) ||
+                     __builtin_mul_overflow(tok_bytes, uint64_t{s.h_.token_bytes}, &tok_bytes) ||
+                     __builtin_add_overflow(s.h_.num_chunks, uint64_t{1}, &index_bytes) ||
+                     __builtin_mul_overflow(index_bytes, uint64_t{8}, &index_bytes) ||
+                     __builtin_mul_overflow(s.h_.num_spans, uint64_t{sizeof(PackedSpan)}, &span_bytes) ||
+                     __builtin_add_overflow(tok_bytes, uint64_t{kPackedHeaderBytes}, &expect) ||
+                     __builtin_add_overflow(expect, index_bytes, &expect) ||
+                     __builtin_add_overflow(expect, span_bytes, &expect);
+  if (wraps || expect != s.map_.size())
+    return make_error(ErrorCode::kCorrupt, "'{}': {} bytes, which does not match the header ({} chunks x {} tokens, {} spans)", path,
+                      s.map_.size(), s.h_.num_chunks, s.h_.seq_len, s.h_.num_spans);
   s.tokens_ = s.map_.data() + kPackedHeaderBytes;
   // The span index starts at 64 + tok_bytes, a multiple of 2 but maybe not of 8: read via memcpy.
   s.index_ = reinterpret_cast<const uint64_t*>(s.tokens_ + tok_bytes);
   s.spans_ = reinterpret_cast<const PackedSpan*>(s.tokens_ + tok_bytes + (s.h_.num_chunks + 1) * 8);
+  LONGCTX_RETURN_IF_ERROR(s.check_span_table());
   return s;
 }
 
@@ -134,7 +148,7 @@ std::span<const PackedSpan> PackedShard::chunk_spans(uint64_t c) const {
   return {spans_ + a, spans_ + b};
 }
 
-Status PackedShard::check(size_t num_domains) const {
+Status PackedShard::check_span_table() const {
   uint64_t prev;
   std::memcpy(&prev, index_, 8);
   if (prev != 0) return make_error(ErrorCode::kCorrupt, "'{}': span_index[0] = {}, expected 0", path_, prev);
@@ -144,12 +158,10 @@ Status PackedShard::check(size_t num_domains) const {
     if (next < prev || next > h_.num_spans)
       return make_error(ErrorCode::kCorrupt, "'{}': chunk {}: span_index {} -> {} out of order or past {} spans", path_, c, prev, next, h_.num_spans);
     prev = next;
-    uint32_t pos = 0;
+    uint64_t pos = 0;
     for (const PackedSpan& sp : chunk_spans(c)) {
       if (sp.start != pos || sp.end <= sp.start)
         return make_error(ErrorCode::kCorrupt, "'{}': chunk {}: span [{}, {}) expected to start at {} and be non-empty", path_, c, sp.start, sp.end, pos);
-      if (sp.domain != kPadDomain && sp.domain >= num_domains)
-        return make_error(ErrorCode::kCorrupt, "'{}': chunk {}: span domain {} >= {} domains", path_, c, sp.domain, num_domains);
       pos = sp.end;
     }
     if (pos != h_.seq_len)
@@ -160,94 +172,104 @@ Status PackedShard::check(size_t num_domains) const {
   return Status::ok();
 }
 
-namespace {
-
-// One entry of the manifest's "shards" (docs/formats.md "Packed directory"): the readers below may
-// then take its fields without further checks. A file name is a plain name inside the directory,
-// never a path that leads out of it (a manifest could otherwise make verify read /dev/zero forever).
-Status check_shard_entry(const std::string& dir, size_t k, const nlohmann::json& s) {
-  auto bad = [&](const std::string& what) {
-    return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': shards[{}]: {}, found {}", dir, k, what, s.dump());
-  };
-  if (!s.is_object()) return bad("expected an object");
-  auto f = s.find("file");
-  if (f == s.end() || !f->is_string()) return bad("expected a string \"file\"");
-  const std::string name = f->get<std::string>();
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
-    return bad("\"file\" must be a plain file name inside the directory");
-  for (const char* key : {"chunks", "first_chunk", "spans"}) {
-    auto it = s.find(key);
-    if ((it == s.end() && std::string(key) == "chunks") || (it != s.end() && !it->is_number_unsigned()))
-      return bad(fmt::format("expected a non-negative integer \"{}\"", key));
-  }
-  if (auto it = s.find("xxh64"); it != s.end() && !it->is_string()) return bad("\"xxh64\" must be a hex string");
+Status PackedShard::check(size_t num_domains) const {
+  for (uint64_t c = 0; c < h_.num_chunks; ++c)
+    for (const PackedSpan& sp : chunk_spans(c))
+      if (sp.domain != kPadDomain && sp.domain >= num_domains)
+        return make_error(ErrorCode::kCorrupt, "'{}': chunk {}: span domain {} >= {} domains", path_, c, sp.domain, num_domains);
   return Status::ok();
 }
 
-}  // namespace
+// ---------------- ShardReader ----------------
+Result<ShardReader> ShardReader::open(const std::string& path, const ShardExpectation& e) {
+  ShardReader r;
+  LONGCTX_ASSIGN_OR_RETURN(r.shard_, PackedShard::open(path));
+  r.e_ = e;
+  const auto& h = r.shard_.header();
+  if (h.seq_len != e.seq_len || h.token_bytes != e.token_bytes)
+    return make_error(ErrorCode::kCorrupt, "'{}': seq_len {} / token_bytes {}, manifest says {} / {}", path, h.seq_len, h.token_bytes, e.seq_len, e.token_bytes);
+  if (h.first_chunk != e.first_chunk)
+    return make_error(ErrorCode::kCorrupt, "'{}': first chunk {}, expected {} (shards must be contiguous)", path, h.first_chunk, e.first_chunk);
+  if (h.num_chunks != e.chunks)
+    return make_error(ErrorCode::kCorrupt, "'{}': {} chunks, manifest says {}", path, h.num_chunks, e.chunks);
+  r.hash_ = std::make_unique<Xxh64Stream>();
+  r.hash_->update(r.shard_.bytes().data(), kPackedHeaderBytes);
+  return r;
+}
 
+Status ShardReader::next(std::vector<uint32_t>* tokens, std::span<const PackedSpan>* spans) {
+  if (done()) return make_error(ErrorCode::kInternal, "'{}': read past its {} chunks", shard_.path(), shard_.num_chunks());
+  const uint64_t c = next_++;
+  const uint64_t bytes = shard_.seq_len() * shard_.header().token_bytes;
+  hash_->update(shard_.bytes().data() + kPackedHeaderBytes + c * bytes, bytes);
+  *spans = shard_.chunk_spans(c);
+  for (const PackedSpan& sp : *spans)
+    if (sp.domain != kPadDomain && sp.domain >= e_.num_domains)
+      return make_error(ErrorCode::kCorrupt, "'{}': chunk {}: span domain {} >= {} domains", shard_.path(), c, sp.domain, e_.num_domains);
+  shard_.chunk_tokens(c, tokens);
+  return check_token_ids(tokens->data(), tokens->size(), e_.vocab_size, [&](uint64_t i) {
+    return fmt::format("'{}': chunk {} position {}", shard_.path(), c, i);
+  });
+}
+
+Status ShardReader::finish() {
+  if (!done()) return make_error(ErrorCode::kInternal, "'{}': checksum asked after {} of {} chunks", shard_.path(), next_, shard_.num_chunks());
+  const auto all = shard_.bytes();
+  const uint64_t end = shard_.tokens_end();
+  hash_->update(all.data() + end, all.size() - end);
+  const uint64_t sum = hash_->digest();
+  if (!e_.xxh64.empty() && hex64(sum) != e_.xxh64)
+    return make_error(ErrorCode::kCorrupt, "'{}': checksum {} differs from the manifest's {}", shard_.path(), hex64(sum), e_.xxh64);
+  return Status::ok();
+}
+
+// ---------------- packed directories ----------------
 Result<PackedDataset> open_packed_dir(const std::string& dir) {
   PackedDataset d;
   d.dir = dir;
-  LONGCTX_ASSIGN_OR_RETURN(d.manifest, read_json_file(dir + "/manifest.json"));
-  try {
-    const auto& f = d.manifest.at("format");
-    if (f.at("name").get<std::string>() != "longctx-packed")
-      return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': format '{}', expected longctx-packed", dir, f.at("name").get<std::string>());
-    d.seq_len = f.at("seq_len").get<uint64_t>();
-    d.token_bytes = f.at("token_bytes").get<uint32_t>();
-    d.domains = d.manifest.at("domains").get<std::vector<std::string>>();
-    size_t k = 0;
-    for (const auto& s : d.manifest.at("shards")) {
-      LONGCTX_RETURN_IF_ERROR(check_shard_entry(dir, k++, s));
-      d.shard_files.push_back(dir + "/" + s.at("file").get<std::string>());
-      d.num_chunks += s.at("chunks").get<uint64_t>();
-    }
-    if (auto c = d.manifest.find("counts"); c != d.manifest.end()) {
-      bool ok = c->is_object();
-      for (const char* key : {"chunks", "tokens", "pad_tokens"})
-        ok = ok && (!c->contains(key) || (*c)[key].is_number_unsigned());
-      if (!ok)
-        return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': \"counts\" must be an object of non-negative integers, found {}",
-                          dir, c->dump());
-    }
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::kCorrupt, "'{}/manifest.json': {}", dir, e.what());
+  LONGCTX_ASSIGN_OR_RETURN(d.manifest, read_packed_manifest(dir));
+  d.seq_len = d.manifest.seq_len;
+  d.token_bytes = d.manifest.token_bytes;
+  d.domains = d.manifest.domains;
+  for (const auto& s : d.manifest.shards) {
+    d.shard_files.push_back(dir + "/" + s.file);
+    d.num_chunks += s.chunks;
   }
   return d;
 }
 
+Status for_each_packed_chunk(const PackedDataset& d, const PackedChunkFn& fn) {
+  const auto& shards = d.manifest.shards;
+  // A --task output starts at its first shard's chunk; a full or merged mix at 0.
+  uint64_t chunk = shards.empty() ? 0 : shards[0].first_chunk;
+  std::vector<uint32_t> tokens;
+  std::span<const PackedSpan> spans;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    ShardExpectation e{shards[i].xxh64, d.seq_len, d.token_bytes, chunk, shards[i].chunks, d.domains.size(), d.manifest.vocab_size};
+    LONGCTX_ASSIGN_OR_RETURN(ShardReader r, ShardReader::open(d.shard_files[i], e));
+    while (!r.done()) {
+      LONGCTX_RETURN_IF_ERROR(r.next(&tokens, &spans));
+      LONGCTX_RETURN_IF_ERROR(fn(chunk++, tokens, spans));
+    }
+    LONGCTX_RETURN_IF_ERROR(r.finish());
+  }
+  return Status::ok();
+}
+
 Status verify_packed_dir(const std::string& dir) {
   LONGCTX_ASSIGN_OR_RETURN(PackedDataset d, open_packed_dir(dir));
-  const auto& shards = d.manifest["shards"];
-  // A --task output starts at its first shard's chunk; a full or merged mix at 0.
-  const uint64_t first = shards.empty() ? 0 : shards[0].value("first_chunk", uint64_t{0});
-  uint64_t chunk = first, tokens = 0, pad = 0;
-  for (size_t i = 0; i < d.shard_files.size(); ++i) {
-    const std::string& path = d.shard_files[i];
-    LONGCTX_ASSIGN_OR_RETURN(uint64_t sum, checksum_file(path));
-    std::string want = shards[i].value("xxh64", "");
-    if (hex64(sum) != want)
-      return make_error(ErrorCode::kCorrupt, "'{}': checksum {} differs from the manifest's {}", path, hex64(sum), want);
-    LONGCTX_ASSIGN_OR_RETURN(PackedShard s, PackedShard::open(path));
-    const auto& h = s.header();
-    if (h.seq_len != d.seq_len || h.token_bytes != d.token_bytes)
-      return make_error(ErrorCode::kCorrupt, "'{}': seq_len {} / token_bytes {}, manifest says {} / {}", path, h.seq_len, h.token_bytes, d.seq_len, d.token_bytes);
-    if (h.first_chunk != chunk)
-      return make_error(ErrorCode::kCorrupt, "'{}': first chunk {}, expected {} (shards must be contiguous)", path, h.first_chunk, chunk);
-    if (h.num_chunks != shards[i].value("chunks", uint64_t{0}))
-      return make_error(ErrorCode::kCorrupt, "'{}': {} chunks, manifest says {}", path, h.num_chunks, shards[i].value("chunks", uint64_t{0}));
-    LONGCTX_RETURN_IF_ERROR(s.check(d.domains.size()));
-    for (uint64_t c = 0; c < s.num_chunks(); ++c)
-      for (const auto& sp : s.chunk_spans(c))
-        if (sp.domain == kPadDomain) pad += sp.end - sp.start;
-    chunk += h.num_chunks;
-    tokens += h.num_chunks * h.seq_len;
-  }
-  const auto& counts = d.manifest.value("counts", nlohmann::json::object());
-  const uint64_t chunks = chunk - first;
-  if (counts.value("chunks", chunks) != chunks || counts.value("tokens", tokens) != tokens || counts.value("pad_tokens", pad) != pad)
-    return make_error(ErrorCode::kCorrupt, "'{}': shards hold {} chunks, {} tokens, {} padding; manifest counts say {}", dir, chunks, tokens, pad, counts.dump());
+  uint64_t chunks = 0, pad = 0;
+  LONGCTX_RETURN_IF_ERROR(for_each_packed_chunk(d, [&](uint64_t, std::span<const uint32_t>, std::span<const PackedSpan> spans) {
+    ++chunks;
+    for (const auto& sp : spans)
+      if (sp.domain == kPadDomain) pad += sp.end - sp.start;
+    return Status::ok();
+  }));
+  const uint64_t tokens = chunks * d.seq_len;
+  const auto& c = d.manifest.counts;
+  if (c && (c->chunks != chunks || c->tokens != tokens || c->pad_tokens != pad))
+    return make_error(ErrorCode::kCorrupt, "'{}': shards hold {} chunks, {} tokens, {} padding; the manifest counts say {}, {}, {}", dir,
+                      chunks, tokens, pad, c->chunks, c->tokens, c->pad_tokens);
   return Status::ok();
 }
 

@@ -1,4 +1,4 @@
-// Native packed shards (issue 3 item 4; docs/mixing.md "Packed shards"): the training mixture as
+// Native packed shards (docs/mixing.md "Outputs"): the training mixture as
 // fixed-length chunks, each with the document spans it holds, memory-mappable by our trainer.
 //
 // A packed directory holds shard-NNNNN.lcpk files and manifest.json (written last). One shard,
@@ -14,10 +14,14 @@
 //   64  tokens: num_chunks x seq_len ids
 //   ..  u64[num_chunks + 1] span_index: chunk c's spans are spans[span_index[c], span_index[c+1])
 //   ..  PackedSpan[num_spans] (24 bytes each)
-// Invariants checked by verify_packed_dir: the spans of a chunk are in order, non-empty, and cover
-// [0, seq_len) exactly once; domains index the manifest's domain table (or kPadDomain for padding).
+// Invariants checked by every reader (PackedShard::open, ShardReader): the spans of a chunk are in
+// order, non-empty, and cover [0, seq_len) exactly once; domains index the manifest's domain table
+// (or kPadDomain for padding); token ids are below the manifest's vocabulary size; the file's
+// xxh64 is the manifest's.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,7 +29,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.h"
+#include "core/hash.h"
 #include "core/status.h"
+#include "store/packed_manifest.h"
 
 namespace longctx {
 
@@ -61,10 +67,9 @@ struct PackedShardHeader {
 };
 static_assert(sizeof(PackedShardHeader) == kPackedHeaderBytes);
 
-std::string packed_shard_name(uint64_t shard_index);
-// xxh64 of a whole file, read in 1 MB blocks (checksum_file in document_store.h maps the file,
+std::string packed_shard_name(uint64_t shard_index);  // "shard-00007.lcpk"
 // Overwrites `size` bytes at `offset` of an existing file (headers fixed after streaming the body).
-Status write_at(const std::string& path, uint64_t offset, const void* data, size_t size);  // "shard-00007.lcpk"
+Status write_at(const std::string& path, uint64_t offset, const void* data, size_t size);
 
 // Writes one shard: tokens are appended chunk by chunk to the file while spans stay in memory
 // (24 bytes per span); finish() appends the span index and spans, fixes the header and publishes
@@ -78,6 +83,11 @@ class PackedShardWriter {
   PackedShardWriter& operator=(PackedShardWriter&&) noexcept = default;
   // tokens: (seq_len); spans: the chunk's spans in order.
   Status add_chunk(std::span<const uint32_t> tokens, std::span<const PackedSpan> spans);
+  // seal() completes the file under its temporary name (span tables, header, fsync) and returns
+  // its xxh64; publish() then renames it into place (a sealed writer destroyed unpublished removes
+  // its file). finish() does both.
+  Result<uint64_t> seal();
+  Status publish();
   Result<uint64_t> finish();
 
  private:
@@ -89,7 +99,10 @@ class PackedShardWriter {
   std::vector<uint8_t> buf_;
 };
 
-// Read-only, memory-mapped view of one shard.
+// Read-only, memory-mapped view of one shard. open() checks the header against the file size and
+// the span table's structure (every chunk's spans in order, non-empty, covering [0, seq_len)), so
+// chunk_tokens / chunk_spans may then be called for any c < num_chunks() without reading out of
+// bounds. Token ids and the checksum are checked by ShardReader as it streams.
 class PackedShard {
  public:
   static Result<PackedShard> open(const std::string& path);
@@ -98,11 +111,16 @@ class PackedShard {
   uint64_t seq_len() const { return h_.seq_len; }
   void chunk_tokens(uint64_t c, std::vector<uint32_t>* out) const;  // (seq_len) widened ids
   std::span<const PackedSpan> chunk_spans(uint64_t c) const;
-  // Span invariants of every chunk (coverage, order, domain < num_domains or padding).
+  // Span domains of every chunk: below num_domains, or padding.
   Status check(size_t num_domains) const;
   const std::string& path() const { return path_; }
+  // The whole file, as mapped (for checksums).
+  std::span<const uint8_t> bytes() const { return {map_.data(), map_.size()}; }
+  uint64_t tokens_end() const { return kPackedHeaderBytes + h_.num_chunks * h_.seq_len * h_.token_bytes; }
 
  private:
+  Status check_span_table() const;
+
   std::string path_;
   MappedFile map_;
   PackedShardHeader h_{};
@@ -111,10 +129,45 @@ class PackedShard {
   const PackedSpan* spans_ = nullptr;
 };
 
-// A packed directory: manifest.json + shards.
+// What the reader of a shard expects of it (from its directory's manifest).
+struct ShardExpectation {
+  std::string xxh64;         // hex checksum of the whole file ("" when unknown: not checked)
+  uint64_t seq_len = 0;
+  uint32_t token_bytes = 2;
+  uint64_t first_chunk = 0;
+  uint64_t chunks = 0;
+  size_t num_domains = 0;
+  uint64_t vocab_size = 0;   // 0: unknown (ids checked against the width only)
+};
+
+// Streams one shard's chunks front to back and checks as it streams: the header against the
+// expectation at open, each chunk's span domains and token ids as it is read, and the file's
+// xxh64 (accumulated in file order: header, each chunk's tokens, then the span tables) in
+// finish(). A consumer must call finish() before it publishes anything made from the shard.
+class ShardReader {
+ public:
+  static Result<ShardReader> open(const std::string& path, const ShardExpectation& e);
+  ShardReader() = default;
+  ShardReader(ShardReader&&) noexcept = default;
+  ShardReader& operator=(ShardReader&&) noexcept = default;
+  uint64_t num_chunks() const { return shard_.num_chunks(); }
+  bool done() const { return next_ == shard_.num_chunks(); }
+  // The next chunk: its tokens (seq_len, widened) and spans.
+  Status next(std::vector<uint32_t>* tokens, std::span<const PackedSpan>* spans);
+  Status finish();
+  const PackedShard& shard() const { return shard_; }
+
+ private:
+  PackedShard shard_;
+  ShardExpectation e_;
+  std::unique_ptr<Xxh64Stream> hash_;
+  uint64_t next_ = 0;
+};
+
+// A packed directory: the typed manifest (store/packed_manifest.h) + shards.
 struct PackedDataset {
   std::string dir;
-  nlohmann::json manifest;
+  PackedManifest manifest;
   std::vector<std::string> domains;
   std::vector<std::string> shard_files;  // full paths, in chunk order
   uint64_t seq_len = 0, num_chunks = 0;
@@ -122,8 +175,15 @@ struct PackedDataset {
 };
 Result<PackedDataset> open_packed_dir(const std::string& dir);
 
-// Checks every shard against the manifest: file checksum (xxh64), header fields, chunk numbering
-// contiguous across shards, span invariants, and total counts.
+// Every chunk of a packed directory, in order, through ShardReader: the manifest's checksums,
+// header fields, chunk numbering contiguous across shards (a --task output starts at its first
+// shard's chunk), spans and token ids against the manifest's vocabulary. fn(global chunk index,
+// tokens, spans) sees a chunk only after its own checks; a shard's checksum is known only once its
+// last chunk has been seen, so consumers publish nothing before this returns ok.
+using PackedChunkFn = std::function<Status(uint64_t chunk, std::span<const uint32_t> tokens, std::span<const PackedSpan> spans)>;
+Status for_each_packed_chunk(const PackedDataset& d, const PackedChunkFn& fn);
+
+// One pass of for_each_packed_chunk, then the manifest's counts (chunks, tokens, padding).
 Status verify_packed_dir(const std::string& dir);
 
 }  // namespace longctx

@@ -1,5 +1,5 @@
 // Native packed shards and the exporters, byte by byte against layouts written out by hand from
-// the header comments (native) and /work/shared/spec/formats.md (Megatron .bin/.idx, llm.c, rows).
+// the header comments (native) and docs/mixing.md "Outputs" (Megatron .bin/.idx, llm.c, rows).
 #include "store/packed_shards.h"
 
 #include <gtest/gtest.h>
