@@ -4,12 +4,15 @@
 // tokens.bin, docs.bin. Flag bit 0 rewrites the manifest's checksums to match the fuzzed data files
 // (when the manifest is a JSON object), so that mutations also reach the code behind the checksum
 // test. After a successful open every document's tokens are read: open() promises that readers may
-// then index without checks.
+// then index without checks; verify() streams tokens.bin and the packing reader reads its start.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
 #include "fuzz_util.h"
 #include "store/document_store.h"
+#include "store/token_reader.h"
 
 using namespace longctx;
 
@@ -35,9 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint32_t> toks;
   uint64_t sum = 0;
   for (size_t i = 0; i < s->num_docs(); ++i) {
-    s->tokens(i, &toks);
+    if (!s->tokens(i, &toks).is_ok()) continue;  // an id not below the vocabulary
     for (uint32_t t : toks) sum += t;
   }
-  for (uint64_t i = 0; i < s->num_tokens() && i < 4096; ++i) sum += s->token_at(i);
+  // The packing reader (pread, ids checked) over the first tokens.
+  auto reader = TokenReader::open(*s);
+  if (reader.is_ok()) {
+    toks.resize(std::min<uint64_t>(s->num_tokens(), 4096));
+    if (reader->read(0, toks.size(), toks.data()).is_ok())
+      for (uint32_t t : toks) sum += t;
+  }
   return static_cast<int>(sum & 0);
 }

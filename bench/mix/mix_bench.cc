@@ -1,4 +1,4 @@
-// Mixing benchmark and the synthetic-corpus check (issue 3 items 8 and "Done when"):
+// Mixing benchmark and the synthetic-corpus check (docs/mixing.md "Check on a synthetic SlimPajama-shaped store"):
 //  1. check table: for every strategy, plan + report on the store (no token data touched):
 //     domain share and share of tokens in >4K documents, before and after;
 //  2. throughput: plan + sample + shuffle + pack + write native shards (run_mix) at 1 thread and
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   std::vector<MixReport> reps;
   for (const auto& s : strategies) {
     MixConfig c;
-    c.strategy = *parse_mix_strategy(s);
+    c.strategy = *make_strategy(s);
     c.total_tokens = *budget;
     c.seq_len = *seq;
     c.seed = 1;
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
   double best_tps = 0;
   for (int threads : {1, cores}) {
     MixRunConfig rc;
-    rc.mix.strategy = MixStrategy::kPerSourceUpsample;
+    rc.mix.strategy = per_source_upsample_strategy();
     rc.mix.total_tokens = *budget;
     rc.mix.seq_len = *seq;
     rc.out_dir = work + "/mix-t" + std::to_string(threads);
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
   // CPU does per token, apart from the disk.
   {
     MixConfig c;
-    c.strategy = MixStrategy::kPerSourceUpsample;
+    c.strategy = per_source_upsample_strategy();
     c.total_tokens = *budget;
     c.seq_len = *seq;
     double t0 = now();

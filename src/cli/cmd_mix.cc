@@ -66,18 +66,20 @@ Status export_and_verify(const std::string& dir, const std::string& format, cons
   else if (format == "llmc") r = export_llmc(d, out);
   else if (format == "jsonl") r = export_jsonl(d, out);
   LONGCTX_RETURN_IF_ERROR(r.status());
-  for (const auto& f : r->files) LONGCTX_RETURN_IF_ERROR(verify_export(f.size() > 4 && f.substr(f.size() - 4) == ".bin" && format == "megatron" ? out + ".idx" : f));
+  for (const auto& f : r->files)
+    LONGCTX_RETURN_IF_ERROR(verify_export(f.size() > 4 && f.substr(f.size() - 4) == ".bin" && format == "megatron" ? out + ".idx" : f,
+                                          d.manifest.vocab_size));
   fmt::print("{}: {} sequences, {} tokens -> {}\n", format, r->sequences, r->tokens, fmt::join(r->files, ", "));
   return Status::ok();
 }
 
 // `mix --plan-only`: the plan as a table, and as --out/plan.json when --out is given.
 Status plan_only(const MixOptions& o, const DocumentStore& store, const MixConfig& cfg) {
-  LONGCTX_ASSIGN_OR_RETURN(Mixture m, build_mixture(store, cfg));
-  fmt::print("{}", plan_table(m.plan));
+  LONGCTX_ASSIGN_OR_RETURN(MixPlan plan, plan_mixture(store, cfg));
+  fmt::print("{}", plan_table(plan));
   if (o.out.empty()) return Status::ok();
   LONGCTX_RETURN_IF_ERROR(make_dirs(o.out));
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/plan.json", plan_json(m.plan)));
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/plan.json", plan_json(plan)));
   fmt::print(stderr, "wrote {}/plan.json\n", o.out);
   return Status::ok();
 }
@@ -86,18 +88,22 @@ Status plan_only(const MixOptions& o, const DocumentStore& store, const MixConfi
 
 Result<MixConfig> MixOptions::to_config() const {
   MixConfig c;
-  LONGCTX_ASSIGN_OR_RETURN(c.strategy, parse_mix_strategy(strategy));
   LONGCTX_ASSIGN_OR_RETURN(c.total_tokens, parse_token_count(tokens));
   LONGCTX_ASSIGN_OR_RETURN(c.seq_len, parse_seq_len(seq_len));
-  LONGCTX_ASSIGN_OR_RETURN(c.max_doc, parse_seq_len(max_doc));
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t max_doc_tokens, parse_seq_len(max_doc));
+  // Every strategy's flags under the configuration's keys: each strategy reads its own, and every
+  // flag is range-checked whichever strategy is chosen.
+  const nlohmann::json options = {{"cut_at", at},         {"max_doc", max_doc_tokens}, {"long_share", long_share},
+                                  {"keep_short", keep_short}, {"domains", domains},    {"weight", weight},
+                                  {"chars_per_token", chars_per_token}};
+  LONGCTX_RETURN_IF_ERROR(check_every_strategy_option(options));
+  LONGCTX_ASSIGN_OR_RETURN(c.strategy, make_strategy(strategy, options));
   c.seed = seed;
-  c.cut_at = at;
   c.long_threshold = long_threshold;
-  c.long_share = long_share;
-  c.keep_short = keep_short;
-  c.upsample_domains = domains;
-  c.upsample_weight = weight;
-  c.paper_chars_per_token = chars_per_token;
+  c.max_epochs = max_epochs;
+  if (!max_memory.empty()) {
+    LONGCTX_ASSIGN_OR_RETURN(c.max_memory, parse_byte_size(max_memory));
+  }
   if (!domain_shares.empty()) LONGCTX_RETURN_IF_ERROR(parse_shares(domain_shares, &c.domain_shares));
   c.no_repeat = no_repeat;
   c.bos = !no_bos;
@@ -213,7 +219,7 @@ namespace {
 Result<std::unique_ptr<Tokenizer>> inspect_tokenizer(const InspectOptions& o, const PackedDataset& d) {
   std::string path = o.tokenizer;
   if (path.empty()) {
-    auto sm = read_json_file(d.manifest.value("store", nlohmann::json::object()).value("dir", std::string()) + "/manifest.json");
+    auto sm = read_json_file((d.manifest.store ? d.manifest.store->dir : std::string()) + "/manifest.json");
     if (sm.is_ok()) {
       std::string p = sm->value("tokenizer", nlohmann::json::object()).value("path", std::string());
       if (!p.empty() && file_exists(p)) path = p;
@@ -249,7 +255,7 @@ Status run_inspect(const InspectOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(PackedDataset d, open_packed_dir(o.dir));
   LONGCTX_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tk, inspect_tokenizer(o, d));
   fmt::print("{}: {} chunks x {} tokens (uint{}), {} shards, strategy {}\n", o.dir, d.num_chunks, d.seq_len, 8 * d.token_bytes,
-             d.shard_files.size(), d.manifest["mix"].value("strategy", "?"));
+             d.shard_files.size(), d.manifest.mix.is_object() ? d.manifest.mix.value("strategy", "?") : "?");
   std::vector<uint32_t> toks;
   for (const auto& f : d.shard_files) {
     LONGCTX_ASSIGN_OR_RETURN(PackedShard s, PackedShard::open(f));
@@ -263,7 +269,9 @@ Status run_inspect(const InspectOptions& o) {
 }
 
 Status run_verify(const VerifyOptions& o) {
-  LONGCTX_RETURN_IF_ERROR(std::filesystem::is_directory(o.path) ? verify_packed_dir(o.path) : verify_export(o.path));
+  LONGCTX_RETURN_IF_ERROR(std::filesystem::is_directory(o.path)
+                              ? verify_packed_dir(o.path)
+                              : verify_export(o.path, o.vocab_size ? o.vocab_size : vocab_size_beside(o.path)));
   fmt::print("{}: ok\n", o.path);
   return Status::ok();
 }
@@ -275,8 +283,7 @@ CLI::App* add_mix_command(CLI::App& app) {
   auto* c = app.add_subcommand("mix", "Build a long-context training mixture from a store: plan, sample, shuffle, pack, write shards");
   c->require_subcommand(0, 1);
   c->add_option("store", o->store, "Document store directory");
-  c->add_option("--strategy", o->strategy,
-                "original | cut | natural | per-source-upsample | global-upsample | upsample-domains | paper-script")->capture_default_str();
+  c->add_option("--strategy", o->strategy, mix_strategy_names())->capture_default_str();
   c->add_option("--tokens", o->tokens, "Token budget (K/M/B = 10^3/10^6/10^9), rounded down to whole sequences");
   c->add_option("--seq-len", o->seq_len, "Sequence length (K = 1,024: 80K = 81,920)")->capture_default_str();
   add_number(c, "--seed", o->seed, "Seed of every sampling and shuffling decision");
@@ -291,6 +298,8 @@ CLI::App* add_mix_command(CLI::App& app) {
   c->add_option("--domain-shares", o->domain_shares, "Target domain shares NAME=SHARE,... each in [0, 1], summing to 1 (default: the store's own)");
   add_number(c, "--chars-per-token", o->chars_per_token, "paper-script: length estimate chars/N as in the authors' script (0: exact lengths)");
   c->add_flag("--no-repeat", o->no_repeat, "Fail (naming the domain and the shortfall) instead of repeating documents");
+  add_number(c, "--max-epochs", o->max_epochs, "Refuse a budget that needs more uses of one document than this");
+  c->add_option("--max-memory", o->max_memory, "Refuse a mixture whose pieces need more memory (e.g. 8GB; default: the memory available)");
   c->add_flag("--plan-only", o->plan_only, "Print the plan (and write --out/plan.json) without touching token data");
   c->add_flag("--eos", o->eos, "Append EOS to every document piece");
   c->add_flag("--no-bos", o->no_bos, "Do not prepend BOS");
@@ -379,8 +388,9 @@ void add_mixture_commands(CLI::App& app) {
   }
   {
     auto r = std::make_shared<VerifyOptions>();
-    auto* s = app.add_subcommand("verify", "Check checksums and invariants of a packed mixture, a Megatron .idx, an llm.c shard or JSONL rows");
+    auto* s = app.add_subcommand("verify", "Check checksums, invariants and token ids of a packed mixture, a Megatron .idx, an llm.c shard or JSONL rows");
     s->add_option("path", r->path, "Mixture directory, PREFIX.idx, llm.c .bin or .jsonl")->required();
+    add_number(s, "--vocab-size", r->vocab_size, "An export's token ids must be below this (0: the vocabulary of the mixture it sits in)");
     set_examples(s, {"longctx verify data/mix", "longctx verify data/mega.idx"});
     set_run(s, r, run_verify);
   }

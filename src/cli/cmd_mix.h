@@ -18,6 +18,8 @@ struct MixOptions {
   std::vector<std::string> exports, figures;
   std::string report_json, report_md;
   uint64_t seed = 1, at = 4096, long_threshold = 4096;
+  uint32_t max_epochs = 64;
+  std::string max_memory;  // "" = the memory available
   double long_share = 0.7, keep_short = 0.1, weight = 0.6, chars_per_token = 3.68;
   std::vector<std::string> domains = {"RedPajamaBook", "RedPajamaArXiv", "RedPajamaGithub"};
   bool no_repeat = false, plan_only = false, eos = false, no_bos = false, no_split = false, overwrite = false;
@@ -76,6 +78,7 @@ Status run_inspect(const InspectOptions& o);
 
 struct VerifyOptions {
   std::string path;
+  uint64_t vocab_size = 0;  // exports: ids must be below it (0: the vocabulary of the mixture beside the file)
   Status validate() const { return Status::ok(); }
 };
 Status run_verify(const VerifyOptions& o);

@@ -2,14 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "core/json_util.h"
+#include "store/packed_manifest.h"
 
 namespace longctx {
 
 Result<MixReport> read_mix_report(const std::string& dir) {
-  LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(dir + "/manifest.json"));
-  if (!m.contains("report")) return make_error(ErrorCode::kCorrupt, "'{}/manifest.json' has no mixture report", dir);
-  return report_from_json(m["report"]);
+  LONGCTX_ASSIGN_OR_RETURN(PackedManifest m, read_packed_manifest(dir));
+  if (m.report.is_null()) return make_error(ErrorCode::kCorrupt, "'{}/manifest.json' has no mixture report", dir);
+  return report_from_json(m.report);
 }
 
 std::string compare_table(const std::vector<MixReport>& reports, const std::vector<std::string>& names) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "mix/mixture.h"
+#include "mix/report.h"
 
 namespace longctx {
 

@@ -1,9 +1,11 @@
-// run_mix / merge_mix_tasks (mixture.h): shards written in parallel, one file per shard, each a
+// run_mix / merge_mix_tasks (mix_run.h): shards written in parallel, one file per shard, each a
 // pure function of (store, config, shard index); resume keeps complete shards.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -11,9 +13,13 @@
 
 #include "core/hash.h"
 #include "core/json_util.h"
-#include "mix/mixture.h"
-#include "store/packed_shards.h"
+#include "mix/mix_run.h"
+#include "mix/packing.h"
+#include "mix/report.h"
 #include "store/document_store.h"
+#include "store/packed_manifest.h"
+#include "store/packed_shards.h"
+#include "store/token_reader.h"
 
 namespace longctx {
 
@@ -31,6 +37,111 @@ bool shard_complete(const std::string& path, uint64_t first, uint64_t chunks, ui
   if (!s.is_ok()) return false;
   const auto& h = s->header();
   return h.first_chunk == first && h.num_chunks == chunks && h.seq_len == seq_len && h.token_bytes == tb;
+}
+
+// The store's tokens.bin read once in full by a thread of its own (checksum against the store's
+// manifest; the ids the mixture takes are checked by its TokenReader) while the mixture is planned
+// and packed. No shard is published before the check has passed: a shard finished earlier is held
+// under its temporary name (up to kMaxHeld; then its worker waits) and published when the check
+// ends, so a damaged store leaves no shard behind and the check costs no time when a core is
+// free. Its checksum is what the mixture's manifest records as the store it read.
+class StoreCheck {
+ public:
+  explicit StoreCheck(const DocumentStore& store)
+      : dir_(store.dir()),
+        result_(std::async(std::launch::async, [&store, this] { return verify_store_tokens(store, /*check_ids=*/false, &stop_); }).share()) {}
+  ~StoreCheck() {
+    stop_ = true;  // the future's destructor joins the thread; make it quick on an early return
+  }
+  // Publishes a sealed shard now if the check has passed, holds it if the check is still running.
+  // Thread-safe.
+  Status publish_or_hold(PackedShardWriter&& w) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (!done() && held_.size() < kMaxHeld) {
+        held_.push_back(std::move(w));
+        return Status::ok();
+      }
+    }
+    LONGCTX_RETURN_IF_ERROR(wait());
+    return w.publish();
+  }
+  // Waits for the check; on success publishes the held shards and returns the checksum.
+  Result<uint64_t> finish() {
+    LONGCTX_RETURN_IF_ERROR(wait());
+    for (auto& w : held_) LONGCTX_RETURN_IF_ERROR(w.publish());
+    held_.clear();
+    return copy().get().value();
+  }
+
+ private:
+  static constexpr size_t kMaxHeld = 64;
+  // get() on one shared_future object is not thread-safe: each call works on its own copy.
+  std::shared_future<Result<uint64_t>> copy() const {
+    std::lock_guard<std::mutex> lk(copy_mu_);
+    return result_;
+  }
+  bool done() const { return copy().wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+  Status wait() const { return copy().get().status().with_context(fmt::format("cannot mix the store '{}'", dir_)); }
+
+  std::string dir_;
+  std::atomic<bool> stop_{false};
+  std::shared_future<Result<uint64_t>> result_;
+  mutable std::mutex copy_mu_;
+  std::mutex mu_;
+  std::vector<PackedShardWriter> held_;  // sealed shards waiting for the check
+};
+
+// One shard of this task, as written (or found complete by a resumed run).
+struct ShardOut {
+  uint64_t first = 0, chunks = 0, pad = 0, spans = 0, sum = 0;
+  bool reused = false;
+};
+
+// Packs chunks [o.first, o.first + o.chunks) into a new shard at `path`, sealed but not yet
+// published (StoreCheck decides when); chunk_done(c) after each chunk (progress).
+Result<PackedShardWriter> write_shard(const Mixture& m, const DocumentStore& store, const TokenReader& reader, const std::string& path,
+                                      ShardOut& o, const std::function<void(uint64_t)>& chunk_done) {
+  const uint64_t L = m.plan.config.seq_len;
+  std::vector<uint32_t> toks;
+  std::vector<PackedSpan> spans;
+  LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, PackedShardWriter::create(path, store.token_bytes(), L, o.first));
+  for (uint64_t c = o.first; c < o.first + o.chunks; ++c) {
+    LONGCTX_RETURN_IF_ERROR(pack_chunk(m, store, reader, c, &toks, &spans));
+    for (const auto& sp : spans)
+      if (sp.domain == kPadDomain) o.pad += sp.end - sp.start;
+    o.spans += spans.size();
+    LONGCTX_RETURN_IF_ERROR(w.add_chunk(toks, spans));
+    chunk_done(c);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(o.sum, w.seal());
+  return w;
+}
+
+// The manifest of this task's directory (store/packed_manifest.h): shards s0.. of S in all.
+PackedManifest mixture_manifest(const DocumentStore& store, const MixRunConfig& rc, const Mixture& m, uint64_t tokens_checksum,
+                                const std::vector<ShardOut>& outs, uint64_t s0, uint64_t S) {
+  PackedManifest man;
+  PackedCounts counts;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const ShardOut& o = outs[i];
+    man.shards.push_back({packed_shard_name(s0 + i), o.first, o.chunks, o.spans, hex64(o.sum)});
+    counts.chunks += o.chunks;
+    counts.pad_tokens += o.pad;
+  }
+  counts.tokens = counts.chunks * rc.mix.seq_len;
+  man.version = kPackedVersion;
+  man.seq_len = rc.mix.seq_len;
+  man.token_bytes = store.token_bytes();
+  man.domains = store.domains();
+  man.vocab_size = store.vocab_size();
+  man.store = PackedSource{store.dir(), {{"tokens.bin", hex64(tokens_checksum)}, {"docs.bin", hex64(store.docs_checksum())}}};
+  man.mix = mix_config_json(rc.mix);
+  man.task = PackedTask{rc.task, rc.num_tasks, m.num_chunks, S};
+  man.counts = counts;
+  man.plan = plan_json(m.plan);
+  man.report = report_json(mix_report(store, m));
+  return man;
 }
 
 }  // namespace
@@ -57,7 +168,8 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
   }
   LONGCTX_RETURN_IF_ERROR(write_json_atomic(params_path, fp));
 
-  LONGCTX_ASSIGN_OR_RETURN(Mixture m, build_mixture(store, rc.mix));
+  StoreCheck check(store);
+  LONGCTX_ASSIGN_OR_RETURN(const Mixture m, build_mixture(store, rc.mix));
   LONGCTX_ASSIGN_OR_RETURN(TokenReader reader, TokenReader::open(store));
   const uint64_t L = rc.mix.seq_len, C = m.num_chunks;
   const uint64_t per_shard = std::max<uint64_t>(1, rc.shard_tokens / L);
@@ -67,18 +179,12 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
   int threads = rc.threads > 0 ? rc.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<uint64_t>(threads, std::max<uint64_t>(1, s1 - s0)));
 
-  struct ShardOut {
-    uint64_t first = 0, chunks = 0, pad = 0, spans = 0, sum = 0;
-    bool reused = false;
-  };
   std::vector<ShardOut> outs(s1 - s0);
   std::vector<Status> errs(threads);
   std::atomic<uint64_t> next{s0}, done_tokens{0};
   std::mutex pmu;
   ProgressThrottle throttle(progress);
   auto worker = [&](int t) {
-    std::vector<uint32_t> toks;
-    std::vector<PackedSpan> spans;
     for (uint64_t s; (s = next.fetch_add(1)) < s1;) {
       ShardOut& o = outs[s - s0];
       o.first = s * per_shard;
@@ -96,21 +202,15 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
           o.reused = true;
           return Status::ok();
         }
-        LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, PackedShardWriter::create(path, tb, L, o.first));
-        for (uint64_t c = o.first; c < o.first + o.chunks; ++c) {
-          LONGCTX_RETURN_IF_ERROR(pack_chunk(m, store, reader, c, &toks, &spans));
-          for (const auto& sp : spans)
-            if (sp.domain == kPadDomain) o.pad += sp.end - sp.start;
-          o.spans += spans.size();
-          LONGCTX_RETURN_IF_ERROR(w.add_chunk(toks, spans));
+        auto chunk_done = [&](uint64_t c) {
           uint64_t dt = done_tokens.fetch_add(L) + L;
           if (t == 0 || (c & 63) == 0) {
             std::lock_guard<std::mutex> lk(pmu);
             throttle.report({"mix", c + 1, dt * tb, (s1 - s0) * per_shard * L * tb, dt, 0, false});
           }
-        }
-        LONGCTX_ASSIGN_OR_RETURN(o.sum, w.finish());
-        return Status::ok();
+        };
+        LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, write_shard(m, store, reader, path, o, chunk_done));
+        return check.publish_or_hold(std::move(w));
       };
       Status st = run();
       if (!st.is_ok()) {
@@ -124,30 +224,16 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
   for (auto& th : pool) th.join();
   for (const auto& e : errs) LONGCTX_RETURN_IF_ERROR(e);
+  LONGCTX_ASSIGN_OR_RETURN(const uint64_t tokens_checksum, check.finish());  // also when every shard was reused
 
   MixRunSummary sum;
-  nlohmann::json shards = nlohmann::json::array();
-  uint64_t pad = 0;
-  for (uint64_t s = s0; s < s1; ++s) {
-    const ShardOut& o = outs[s - s0];
-    shards.push_back({{"file", packed_shard_name(s)}, {"first_chunk", o.first}, {"chunks", o.chunks}, {"spans", o.spans}, {"xxh64", hex64(o.sum)}});
+  for (const ShardOut& o : outs) {
     sum.chunks += o.chunks;
-    pad += o.pad;
     (o.reused ? sum.shards_reused : sum.shards_written)++;
   }
   sum.tokens = sum.chunks * L;
-  nlohmann::json man;
-  man["format"] = {{"name", "longctx-packed"}, {"version", kPackedVersion}, {"seq_len", L}, {"token_bytes", tb}};
-  man["domains"] = store.domains();
-  man["vocab_size"] = store.manifest().value("tokenizer", nlohmann::json::object()).value("vocab_size", uint64_t{0});
-  man["store"] = {{"dir", store.dir()}, {"checksums", store.manifest().value("checksums", nlohmann::json::object())}};
-  man["mix"] = mix_config_json(rc.mix);
-  man["task"] = {{"index", rc.task}, {"count", rc.num_tasks}, {"chunks_total", C}, {"shards_total", S}};
-  man["counts"] = {{"chunks", sum.chunks}, {"tokens", sum.tokens}, {"pad_tokens", pad}};
-  man["shards"] = shards;
-  man["plan"] = plan_json(m.plan);
-  man["report"] = report_json(mix_report(store, m));
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(manifest_path, man));
+  const PackedManifest man = mixture_manifest(store, rc, m, tokens_checksum, outs, s0, S);
+  LONGCTX_RETURN_IF_ERROR(write_packed_manifest(rc.out_dir, man));
   LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(params_path));
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   throttle.report({"mix", sum.chunks, sum.tokens * tb, sum.tokens * tb, sum.tokens, 0, true}, true);
@@ -156,34 +242,36 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
 
 Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string& out_dir) {
   if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "mix merge: no inputs");
-  std::vector<nlohmann::json> mans;
+  std::vector<PackedManifest> mans;
   for (const auto& in : inputs) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json j, read_json_file(in + "/manifest.json"));
-    mans.push_back(std::move(j));
+    LONGCTX_ASSIGN_OR_RETURN(PackedManifest m, read_packed_manifest(in));
+    if (!m.task || !m.store) return make_error(ErrorCode::kInvalidArgument, "mix merge: '{}' is not the output of `longctx mix`", in);
+    mans.push_back(std::move(m));
   }
-  const auto& m0 = mans[0];
-  const uint64_t n = m0["task"].value("count", uint64_t{0});
+  const PackedManifest& m0 = mans[0];
+  const uint64_t n = m0.task->count;
   if (n != inputs.size())
     return make_error(ErrorCode::kInvalidArgument, "mix merge: the inputs are tasks of a {}-task mix, {} given", n, inputs.size());
   std::vector<int> seen(n, -1);
   for (size_t i = 0; i < mans.size(); ++i) {
-    const auto& m = mans[i];
-    if (m["mix"] != m0["mix"] || m["store"]["checksums"] != m0["store"]["checksums"] || m["task"].value("count", uint64_t{0}) != n)
+    const PackedManifest& m = mans[i];
+    if (m.mix != m0.mix || m.store->checksums != m0.store->checksums || m.task->count != n)
       return make_error(ErrorCode::kInvalidArgument, "mix merge: '{}' is from another mix (parameters or store differ from '{}')", inputs[i], inputs[0]);
-    uint64_t t = m["task"].value("index", uint64_t{0});
+    uint64_t t = m.task->index;
     if (t >= n || seen[t] >= 0) return make_error(ErrorCode::kInvalidArgument, "mix merge: task {} given twice or out of range ('{}')", t, inputs[i]);
     seen[t] = static_cast<int>(i);
   }
   LONGCTX_RETURN_IF_ERROR(make_dirs(out_dir));
-  nlohmann::json shards = nlohmann::json::array();
+  PackedManifest man = m0;
+  man.shards.clear();
   uint64_t chunks = 0, pad = 0;
   for (uint64_t t = 0; t < n; ++t) {
-    const auto& m = mans[seen[t]];
+    const PackedManifest& m = mans[seen[t]];
     const std::string& dir = inputs[seen[t]];
-    for (const auto& s : m["shards"]) {
-      if (s["first_chunk"].get<uint64_t>() != chunks)
-        return make_error(ErrorCode::kCorrupt, "mix merge: '{}/{}' starts at chunk {}, expected {}", dir, s["file"].get<std::string>(), s["first_chunk"].get<uint64_t>(), chunks);
-      std::string from = dir + "/" + s["file"].get<std::string>(), to = out_dir + "/" + s["file"].get<std::string>();
+    for (const auto& s : m.shards) {
+      if (s.first_chunk != chunks)
+        return make_error(ErrorCode::kCorrupt, "mix merge: '{}/{}' starts at chunk {}, expected {}", dir, s.file, s.first_chunk, chunks);
+      std::string from = dir + "/" + s.file, to = out_dir + "/" + s.file;
       std::error_code ec;
       std::filesystem::remove(to, ec);
       std::filesystem::create_hard_link(from, to, ec);
@@ -192,18 +280,16 @@ Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string
         if (ec) return make_error(ErrorCode::kIo, "mix merge: copying '{}' to '{}': {}", from, to, ec.message());
         LONGCTX_RETURN_IF_ERROR(rename_file(to + ".tmp", to));
       }
-      shards.push_back(s);
-      chunks += s["chunks"].get<uint64_t>();
+      man.shards.push_back(s);
+      chunks += s.chunks;
     }
-    pad += m["counts"].value("pad_tokens", uint64_t{0});
+    pad += m.counts ? m.counts->pad_tokens : 0;
   }
-  if (chunks != m0["task"].value("chunks_total", uint64_t{0}))
-    return make_error(ErrorCode::kCorrupt, "mix merge: tasks hold {} chunks, the mix has {}", chunks, m0["task"].value("chunks_total", uint64_t{0}));
-  nlohmann::json man = m0;
-  man["task"] = {{"index", 0}, {"count", 1}, {"chunks_total", chunks}, {"shards_total", shards.size()}};
-  man["counts"] = {{"chunks", chunks}, {"tokens", chunks * m0["format"]["seq_len"].get<uint64_t>()}, {"pad_tokens", pad}};
-  man["shards"] = shards;
-  return write_json_atomic(out_dir + "/manifest.json", man);
+  if (chunks != m0.task->chunks_total)
+    return make_error(ErrorCode::kCorrupt, "mix merge: tasks hold {} chunks, the mix has {}", chunks, m0.task->chunks_total);
+  man.task = PackedTask{0, 1, chunks, man.shards.size()};
+  man.counts = PackedCounts{chunks, chunks * m0.seq_len, pad};
+  return write_packed_manifest(out_dir, man);
 }
 
 }  // namespace longctx

@@ -84,15 +84,20 @@ TEST(MixConfigValidate, EveryFieldChecked) {
     f(x);
     return bad(x);
   };
-  EXPECT_EQ(with([](MixConfig& x) { x.long_share = std::nan(""); }), "--long-share: expected a number in [0, 1], got nan");
-  EXPECT_EQ(with([](MixConfig& x) { x.upsample_weight = 2; }), "--weight: expected a number in [0, 1], got 2");
-  EXPECT_EQ(with([](MixConfig& x) { x.keep_short = -HUGE_VAL; }), "--keep-short: expected a number in [0, 1], got -inf");
-  EXPECT_EQ(with([](MixConfig& x) { x.paper_chars_per_token = HUGE_VAL; }), "--chars-per-token: expected a number in [0, 1024], got inf");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = per_source_upsample_strategy({.long_share = std::nan("")}); }),
+            "--long-share: expected a number in [0, 1], got nan");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = upsample_domains_strategy({.weight = 2}); }), "--weight: expected a number in [0, 1], got 2");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = global_upsample_strategy({.keep_short = -HUGE_VAL}); }),
+            "--keep-short: expected a number in [0, 1], got -inf");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = paper_script_strategy({.chars_per_token = HUGE_VAL}); }),
+            "--chars-per-token: expected a number in [0, 1024], got inf");
   EXPECT_EQ(with([](MixConfig& x) { x.seq_len = 0; }), "--seq-len: expected an integer in [1, 16777216], got 0");
   EXPECT_EQ(with([](MixConfig& x) { x.total_tokens = 0; }), "--tokens: expected an integer in [1, 1000000000000000], got 0");
-  EXPECT_EQ(with([](MixConfig& x) { x.cut_at = 0; }), "--at: expected an integer in [1, 4294967295], got 0");
-  EXPECT_EQ(with([](MixConfig& x) { x.max_doc = uint64_t{1} << 32; }), "--max-doc: expected an integer in [1, 4294967295], got 4294967296");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = cut_strategy({.at = 0}); }), "--at: expected an integer in [1, 4294967295], got 0");
+  EXPECT_EQ(with([](MixConfig& x) { x.strategy = natural_strategy({.max_doc = uint64_t{1} << 32}); }),
+            "--max-doc: expected an integer in [1, 4294967295], got 4294967296");
   EXPECT_EQ(with([](MixConfig& x) { x.domain_shares = {{"A", 0.5}}; }), "--domain-shares: the shares sum to 0.5, expected 1 (within 1e-06)");
+  EXPECT_EQ(with([](MixConfig& x) { x.max_epochs = 0; }), "--max-epochs: expected an integer in [1, 1000000], got 0");
 }
 
 TEST(SamplingOptionsValidate, RangesAndTheModelsContext) {

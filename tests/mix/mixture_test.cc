@@ -1,4 +1,4 @@
-// Mixtures on a store whose documents were chosen by hand (issue 3 "Done when"): per-domain and
+// Mixtures on a store whose documents were chosen by hand (docs/mixing.md "Budgets, exactly"): per-domain and
 // per-length-bucket token counts worked out below in comments, exact budgets, repeats, spans that
 // cover every token exactly once, and a naive full-sort reference for the strategies whose choice
 // of documents depends on the hash order.
@@ -13,7 +13,7 @@
 
 #include "core/hash.h"
 #include "core/json_util.h"
-#include "mix/stats.h"
+#include "stats/stats.h"
 #include "mix/synth_store.h"
 #include "store/packed_shards.h"
 #include "test_util.h"
@@ -59,7 +59,7 @@ std::string hand_store() {
   return dir;
 }
 
-MixConfig base_config(MixStrategy s, uint64_t tokens, uint64_t seq_len) {
+MixConfig base_config(StrategyPtr s, uint64_t tokens, uint64_t seq_len) {
   MixConfig c;
   c.strategy = s;
   c.total_tokens = tokens;
@@ -112,7 +112,7 @@ std::vector<uint64_t> check_packing(const DocumentStore& store, const Mixture& m
       auto& cov = covered[{di, sp.flags >> 8}];
       cov.resize(store.doc(di).num_tokens, 0);
       std::vector<uint32_t> doc_tokens;  // reference path: the store's own (memory-mapped) reader
-      store.tokens(di, &doc_tokens);
+      EXPECT_TRUE(store.tokens(di, &doc_tokens).is_ok());
       uint64_t off = sp.doc_offset;
       for (; p < sp.end; ++p, ++off) {
         if (cfg.eos && (sp.flags & kSpanEnd) && p + 1 == sp.end) {
@@ -155,8 +155,7 @@ std::vector<uint64_t> check_packing(const DocumentStore& store, const Mixture& m
 TEST(Mixture, PerSourceUpsampleExactByHand) {
   auto store = DocumentStore::open(hand_store());
   ASSERT_TRUE(store.is_ok());
-  MixConfig cfg = base_config(MixStrategy::kPerSourceUpsample, 16384 + 1000, 1024);  // rounds down to 16 chunks
-  cfg.long_share = 0.8;
+  MixConfig cfg = base_config(per_source_upsample_strategy({.long_share = 0.8}), 16384 + 1000, 1024);  // rounds down to 16 chunks
   auto m = build_mixture(*store, cfg);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   // 16 x 1024 = 16384 tokens; A, B 8192 each; long llround(8192 x 0.8) = 6554, short 1638.
@@ -190,7 +189,7 @@ TEST(Mixture, PerSourceUpsampleExactByHand) {
 
   // --long-share 0.5 is below both domains' own long share (A: cost 16384 of 22528), so each keeps
   // its own: A long = llround(8192 x 16384 / 22528) = llround(5957.8) = 5958.
-  cfg.long_share = 0.5;
+  cfg.strategy = per_source_upsample_strategy({.long_share = 0.5});
   m = build_mixture(*store, cfg);
   ASSERT_TRUE(m.is_ok());
   EXPECT_DOUBLE_EQ(m->plan.domains[0].long_share_target, 16384.0 / 22528);
@@ -200,8 +199,7 @@ TEST(Mixture, PerSourceUpsampleExactByHand) {
 TEST(Mixture, RepeatsReportedAndNoRepeatFails) {
   auto store = DocumentStore::open(hand_store());
   ASSERT_TRUE(store.is_ok());
-  MixConfig cfg = base_config(MixStrategy::kPerSourceUpsample, 65536, 1024);
-  cfg.long_share = 0.9;
+  MixConfig cfg = base_config(per_source_upsample_strategy({.long_share = 0.9}), 65536, 1024);
   // 32768 per domain; long llround(29491.2) = 29491, short 3277.
   // A long cell costs 16384: one full epoch + 13107 more (repeat index 1).
   auto m = build_mixture(*store, cfg);
@@ -228,8 +226,7 @@ TEST(Mixture, GlobalUpsampleOneRateForAllDomains) {
   ASSERT_TRUE(store.is_ok());
   // keep 0.5: weights A short 6144 x 0.5 = 3072, A long 16384, B short 3072, B long 16381; the
   // budget 38909 = their sum, so long documents are taken once (rate 1), short ones at rate 0.5.
-  MixConfig cfg = base_config(MixStrategy::kGlobalUpsample, 38909, 38909);
-  cfg.keep_short = 0.5;
+  MixConfig cfg = base_config(global_upsample_strategy({.keep_short = 0.5}), 38909, 38909);
   auto m = build_mixture(*store, cfg);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_EQ(plan_buckets(*m, 0), (std::vector<uint64_t>{3072, 0, 0, 16384, 0, 0, 0, 0, 0}));
@@ -244,9 +241,7 @@ TEST(Mixture, PaperScriptSemanticsByHand) {
   {
     // Keep everything, exact lengths: store order until each budget of 8192 is full.
     // A: 6 short (6144), then document 6 truncated to cost 2048. B: 4 short (6144), doc 12 -> 2048.
-    MixConfig cfg = base_config(MixStrategy::kPaperScript, 16384, 1024);
-    cfg.keep_short = 1.0;
-    cfg.paper_chars_per_token = 0;
+    MixConfig cfg = base_config(paper_script_strategy({.keep_short = 1.0, .chars_per_token = 0}), 16384, 1024);
     auto m = build_mixture(*store, cfg);
     ASSERT_TRUE(m.is_ok()) << m.status().message();
     EXPECT_EQ(plan_buckets(*m, 0), (std::vector<uint64_t>{6144, 0, 0, 2048, 0, 0, 0, 0, 0}));
@@ -260,8 +255,7 @@ TEST(Mixture, PaperScriptSemanticsByHand) {
     // Keep no short document; length estimated as text_bytes / 3.68: document 0 (20000 bytes ->
     // 5435) counts as long although it has 1023 tokens. A: doc 0 (1024) + doc 6 truncated to 7168.
     // B: its short docs (6140 bytes -> 1668) are dropped; doc 12 truncated to 8192.
-    MixConfig cfg = base_config(MixStrategy::kPaperScript, 16384, 1024);
-    cfg.keep_short = 0.0;
+    MixConfig cfg = base_config(paper_script_strategy({.keep_short = 0.0}), 16384, 1024);
     auto m = build_mixture(*store, cfg);
     ASSERT_TRUE(m.is_ok()) << m.status().message();
     EXPECT_EQ(plan_buckets(*m, 0), (std::vector<uint64_t>{1024, 0, 0, 7168, 0, 0, 0, 0, 0}));
@@ -271,9 +265,7 @@ TEST(Mixture, PaperScriptSemanticsByHand) {
   {
     // Repeats: 32768 per domain from long documents only. A: pass 0 takes 16384, pass 1 the same
     // again. B: 16381 + 16381 + 6 (repeat 2).
-    MixConfig cfg = base_config(MixStrategy::kPaperScript, 65536, 1024);
-    cfg.keep_short = 0.0;
-    cfg.paper_chars_per_token = 0;
+    MixConfig cfg = base_config(paper_script_strategy({.keep_short = 0.0, .chars_per_token = 0}), 65536, 1024);
     auto m = build_mixture(*store, cfg);
     ASSERT_TRUE(m.is_ok()) << m.status().message();
     EXPECT_EQ(m->plan.domains[0].max_repeat, 1u);
@@ -321,35 +313,31 @@ TEST(Mixture, HashOrderedStrategiesMatchNaiveReference) {
   auto store = DocumentStore::open(hand_store());
   ASSERT_TRUE(store.is_ok());
   struct Case {
-    MixStrategy s;
+    StrategyPtr s;
     uint64_t cut;
     std::vector<uint64_t> targets;  // per domain
   };
   // original / cut / natural: 8192 tokens, shares 0.5 -> 4096 each.
   // upsample-domains B at 0.75: B 6144, A 2048.
-  std::vector<Case> cases = {{MixStrategy::kOriginal, 1u << 31, {4096, 4096}},
-                             {MixStrategy::kCut, 4096, {4096, 4096}},
-                             {MixStrategy::kNatural, 8192, {4096, 4096}},
-                             {MixStrategy::kUpsampleDomains, 1u << 31, {2048, 6144}}};
+  std::vector<Case> cases = {{original_strategy(), 1u << 31, {4096, 4096}},
+                             {cut_strategy({.at = 4096}), 4096, {4096, 4096}},
+                             {natural_strategy({.max_doc = 8192}), 8192, {4096, 4096}},
+                             {upsample_domains_strategy({.domains = {"B"}, .weight = 0.75}), 1u << 31, {2048, 6144}}};
   for (uint64_t seed : {1, 2, 3, 4, 5}) {
     for (const auto& cs : cases) {
       MixConfig cfg = base_config(cs.s, 8192, 1024);
       cfg.seed = seed;
-      cfg.cut_at = 4096;
-      cfg.max_doc = 8192;
-      cfg.upsample_domains = {"B"};
-      cfg.upsample_weight = 0.75;
       auto m = build_mixture(*store, cfg);
       ASSERT_TRUE(m.is_ok()) << m.status().message();
       auto ref = naive_buckets(*store, cfg, cs.cut, cs.targets);
-      SCOPED_TRACE(mix_strategy_name(cs.s) + " seed " + std::to_string(seed));
+      SCOPED_TRACE(cs.s->name() + " seed " + std::to_string(seed));
       EXPECT_EQ(plan_buckets(*m, 0), ref[0]);
       EXPECT_EQ(plan_buckets(*m, 1), ref[1]);
       EXPECT_EQ(check_packing(*store, *m), cs.targets);
       for (const auto& p : m->pieces) {
-        EXPECT_LE(p.len, cs.s == MixStrategy::kCut ? 4096u : cs.s == MixStrategy::kNatural ? 8192u : 0xFFFFFFFFu);
+        EXPECT_LE(p.len, cs.s->name() == "cut" ? 4096u : cs.s->name() == "natural" ? 8192u : 0xFFFFFFFFu);
       }
-      if (cs.s == MixStrategy::kCut) {
+      if (cs.s->name() == "cut") {
         MixReport r = mix_report(*store, *m);
         EXPECT_EQ(r.after[1].long_share, 0.0);  // nothing above 4K survives a cut at 4K
       }
@@ -361,7 +349,7 @@ TEST(Mixture, EosNoSplitAndLastChunk) {
   auto store = DocumentStore::open(hand_store());
   ASSERT_TRUE(store.is_ok());
   for (LastChunk last : {LastChunk::kDrop, LastChunk::kPad}) {
-    MixConfig cfg = base_config(MixStrategy::kOriginal, 5000 * 4, 5000);
+    MixConfig cfg = base_config(original_strategy(), 5000 * 4, 5000);
     cfg.eos = true;
     cfg.split = false;
     cfg.last = last;
@@ -389,28 +377,24 @@ TEST(Mixture, EosNoSplitAndLastChunk) {
 TEST(Mixture, ErrorsNameTheProblem) {
   auto store = DocumentStore::open(hand_store());
   ASSERT_TRUE(store.is_ok());
-  MixConfig cfg = base_config(MixStrategy::kPerSourceUpsample, 100, 1024);
+  MixConfig cfg = base_config(per_source_upsample_strategy(), 100, 1024);
   EXPECT_FALSE(build_mixture(*store, cfg).is_ok());  // less than one sequence
-  cfg = base_config(MixStrategy::kPerSourceUpsample, 4096, 1024);
+  cfg = base_config(per_source_upsample_strategy(), 4096, 1024);
   cfg.long_threshold = 100000;  // no long documents anywhere: every domain stays all short
   auto r = build_mixture(*store, cfg);
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_EQ(r->plan.domains[0].long_share_target, 0.0);
   EXPECT_EQ(r->plan.domains[1].target_long, 0u);
   EXPECT_EQ(r->plan.domains[1].target_short, 2048u);
-  cfg = base_config(MixStrategy::kGlobalUpsample, 4096, 1024);
+  cfg = base_config(global_upsample_strategy({.keep_short = 0}), 4096, 1024);  // nothing left to sample
   cfg.long_threshold = 100000;
-  cfg.keep_short = 0;  // nothing left to sample
   EXPECT_FALSE(build_mixture(*store, cfg).is_ok());
-  cfg = base_config(MixStrategy::kPaperScript, 4096, 1024);
+  cfg = base_config(paper_script_strategy({.keep_short = 0, .chars_per_token = 0}), 4096, 1024);
   cfg.long_threshold = 100000;  // nothing is long and nothing short is kept
-  cfg.keep_short = 0;
-  cfg.paper_chars_per_token = 0;
   r = build_mixture(*store, cfg);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("domain A: paper-script keeps no document"), std::string::npos) << r.status().message();
-  cfg = base_config(MixStrategy::kUpsampleDomains, 4096, 1024);
-  cfg.upsample_domains = {"RedPajamaBook"};
+  cfg = base_config(upsample_domains_strategy({.domains = {"RedPajamaBook"}}), 4096, 1024);
   r = build_mixture(*store, cfg);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("RedPajamaBook"), std::string::npos);
@@ -440,7 +424,7 @@ TEST(MixRun, SameBytesAcrossThreadsTasksAndResume) {
   auto store = DocumentStore::open(small_synth_store());
   ASSERT_TRUE(store.is_ok());
   MixRunConfig rc;
-  rc.mix = base_config(MixStrategy::kPerSourceUpsample, 400000, 4096);
+  rc.mix = base_config(per_source_upsample_strategy(), 400000, 4096);
   rc.mix.domain_shares = {};
   rc.shard_tokens = 40000;  // 9 chunks per shard -> 11 shards for 97 chunks
   std::string root = scratch_dir("mix-runs");
@@ -502,9 +486,8 @@ TEST(MixRun, Uint32StorePacksTheStoresTokens) {
   auto store = DocumentStore::open(dir);
   ASSERT_TRUE(store.is_ok());
   ASSERT_EQ(store->token_bytes(), 4u);
-  for (MixStrategy s : {MixStrategy::kNatural, MixStrategy::kGlobalUpsample}) {
+  for (StrategyPtr s : {natural_strategy({.max_doc = 3000}), global_upsample_strategy()}) {
     MixConfig cfg = base_config(s, 100000, 8192);
-    cfg.max_doc = 3000;
     cfg.eos = true;
     auto m = build_mixture(*store, cfg);
     ASSERT_TRUE(m.is_ok()) << m.status().message();
@@ -517,7 +500,7 @@ TEST(MixRun, VerifyCatchesDamage) {
   auto store = DocumentStore::open(small_synth_store());
   ASSERT_TRUE(store.is_ok());
   MixRunConfig rc;
-  rc.mix = base_config(MixStrategy::kCut, 100000, 2048);
+  rc.mix = base_config(cut_strategy(), 100000, 2048);
   rc.shard_tokens = 20000;
   rc.out_dir = scratch_dir("mix-verify");
   ASSERT_TRUE(run_mix(*store, rc, nullptr).is_ok());
