@@ -1,6 +1,8 @@
 // The strategies the paper compares (paper.md "The mixture strategies compared"; docs/mixing.md
 // "Strategies"), each with its own typed options. One file each under src/mix/strategies/; the
-// registry (strategy.cc) finds them by --strategy name. Defaults are the CLI's.
+// registry (strategy.h) finds them by --strategy name. Defaults are the CLI's. These typed
+// constructors are for C++ callers (tests, benchmarks); the CLI and manifests go through the
+// registry, so a new strategy needs no declaration here unless such a caller wants one.
 #pragma once
 #include <string>
 #include <vector>
@@ -52,14 +54,5 @@ struct PaperScriptOptions {
   double chars_per_token = 3.68;  // --chars-per-token
 };
 StrategyPtr paper_script_strategy(PaperScriptOptions o = {});
-
-// The registry's factories (JSON options under the configuration's keys; see strategy.h).
-Result<StrategyPtr> original_from_options(const nlohmann::json& o);
-Result<StrategyPtr> cut_from_options(const nlohmann::json& o);
-Result<StrategyPtr> natural_from_options(const nlohmann::json& o);
-Result<StrategyPtr> per_source_upsample_from_options(const nlohmann::json& o);
-Result<StrategyPtr> global_upsample_from_options(const nlohmann::json& o);
-Result<StrategyPtr> upsample_domains_from_options(const nlohmann::json& o);
-Result<StrategyPtr> paper_script_from_options(const nlohmann::json& o);
 
 }  // namespace longctx

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "mix/selection.h"
 #include "mix/strategies.h"
@@ -12,17 +13,16 @@ Status MixStrategy::select(Selection& s) const { return select_by_key(s); }
 
 StrategyPtr default_mix_strategy() { return per_source_upsample_strategy(); }
 
-// The registry, in the order help texts list the strategies.
 std::span<const StrategyInfo> mix_strategies() {
-  static const StrategyInfo kAll[] = {
-      {"original", original_from_options},
-      {"cut", cut_from_options},
-      {"natural", natural_from_options},
-      {"per-source-upsample", per_source_upsample_from_options},
-      {"global-upsample", global_upsample_from_options},
-      {"upsample-domains", upsample_domains_from_options},
-      {"paper-script", paper_script_from_options},
-  };
+  static const std::vector<StrategyInfo> kAll = [] {
+    auto reg = registered_mix_strategies();
+    std::vector<StrategyInfo> v;
+    for (const StrategyInfo* s : reg) v.push_back(*s);
+    std::sort(v.begin(), v.end(), [](const StrategyInfo& a, const StrategyInfo& b) {
+      return a.list_order != b.list_order ? a.list_order < b.list_order : std::string_view(a.name) < std::string_view(b.name);
+    });
+    return v;
+  }();
   return kAll;
 }
 
@@ -56,6 +56,11 @@ std::vector<uint64_t> split_largest_remainder(uint64_t total, const std::vector<
   std::stable_sort(frac.begin(), frac.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t k = 0; used < total && k < frac.size(); ++k, ++used) ++out[frac[k].second];
   return out;
+}
+
+Result<StrategyPtr> validated(StrategyPtr s) {
+  LONGCTX_RETURN_IF_ERROR(s->validate());
+  return s;
 }
 
 Status check_every_strategy_option(const nlohmann::json& options) {

@@ -67,9 +67,15 @@ class MixStrategy {
 // the defaults) and validates them.
 using StrategyFactory = Result<StrategyPtr> (*)(const nlohmann::json& options);
 struct StrategyInfo {
-  const char* name;
+  const char* name;             // the --strategy name
+  int list_order;               // position in help texts and messages (smallest first)
   StrategyFactory from_options;
 };
+// Registering a strategy: its file src/mix/strategies/<stem>.cc defines
+//   namespace mix_registry { extern const StrategyInfo <stem>{"<name>", <order>, <factory>}; }
+// and the build generates the table of every file's registration (strategy_registry.cc.in).
+std::span<const StrategyInfo* const> registered_mix_strategies();  // file order (generated)
+// Every registered strategy, by list_order then name.
 std::span<const StrategyInfo> mix_strategies();
 // "original, cut, ... or paper-script", for help texts and messages.
 std::string mix_strategy_names();
@@ -90,6 +96,9 @@ Result<T> strategy_option(const nlohmann::json& options, const char* key, T fall
     return make_error(ErrorCode::kInvalidArgument, "strategy option '{}': {}", key, e.what());
   }
 }
+
+// `s` when its options pass its validate(), else that error: the last step of every factory.
+Result<StrategyPtr> validated(StrategyPtr s);
 
 // Builds every registered strategy from `options` and returns the first error: the CLI passes all
 // its strategy flags under their keys, and a flag is range-checked whether or not the chosen

@@ -71,6 +71,12 @@ TEST(Strategy, RegistryRoundTripsOptions) {
                                         upsample_domains_strategy({.domains = {"X", "Y"}, .weight = 0.375}),
                                         paper_script_strategy({.keep_short = 0.5, .chars_per_token = 4})};
   ASSERT_EQ(all.size(), mix_strategies().size()) << "a strategy without a case here";
+  // Every file's registration: its --strategy name builds, with default options, that strategy.
+  for (const StrategyInfo& info : mix_strategies()) {
+    auto s = make_strategy(info.name);
+    ASSERT_TRUE(s.is_ok()) << info.name << ": " << s.status().message();
+    EXPECT_EQ((*s)->name(), info.name);
+  }
   for (const auto& s : all) {
     auto back = make_strategy(s->name(), s->options_json());
     ASSERT_TRUE(back.is_ok()) << s->name() << ": " << back.status().message();

@@ -19,16 +19,19 @@ class Cut final : public MixStrategy {
   CutOptions o_;
 };
 
+// Options from the mixture configuration's keys (strategy.h "the registry").
+Result<StrategyPtr> cut_from_options(const nlohmann::json& j) {
+  CutOptions o;
+  LONGCTX_ASSIGN_OR_RETURN(o.at, strategy_option(j, "cut_at", o.at));
+  return validated(cut_strategy(o));
+}
+
 }  // namespace
 
 StrategyPtr cut_strategy(CutOptions o) { return std::make_shared<Cut>(o); }
 
-Result<StrategyPtr> cut_from_options(const nlohmann::json& j) {
-  CutOptions o;
-  LONGCTX_ASSIGN_OR_RETURN(o.at, strategy_option(j, "cut_at", o.at));
-  StrategyPtr s = cut_strategy(o);
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
-}
+namespace mix_registry {
+extern const StrategyInfo cut{"cut", 20, cut_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

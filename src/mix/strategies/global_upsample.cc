@@ -32,16 +32,19 @@ class GlobalUpsample final : public MixStrategy {
   GlobalUpsampleOptions o_;
 };
 
+// Options from the mixture configuration's keys (strategy.h "the registry").
+Result<StrategyPtr> global_upsample_from_options(const nlohmann::json& j) {
+  GlobalUpsampleOptions o;
+  LONGCTX_ASSIGN_OR_RETURN(o.keep_short, strategy_option(j, "keep_short", o.keep_short));
+  return validated(global_upsample_strategy(o));
+}
+
 }  // namespace
 
 StrategyPtr global_upsample_strategy(GlobalUpsampleOptions o) { return std::make_shared<GlobalUpsample>(o); }
 
-Result<StrategyPtr> global_upsample_from_options(const nlohmann::json& j) {
-  GlobalUpsampleOptions o;
-  LONGCTX_ASSIGN_OR_RETURN(o.keep_short, strategy_option(j, "keep_short", o.keep_short));
-  StrategyPtr s = global_upsample_strategy(o);
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
-}
+namespace mix_registry {
+extern const StrategyInfo global_upsample{"global-upsample", 50, global_upsample_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

@@ -19,16 +19,19 @@ class Natural final : public MixStrategy {
   NaturalOptions o_;
 };
 
+// Options from the mixture configuration's keys (strategy.h "the registry").
+Result<StrategyPtr> natural_from_options(const nlohmann::json& j) {
+  NaturalOptions o;
+  LONGCTX_ASSIGN_OR_RETURN(o.max_doc, strategy_option(j, "max_doc", o.max_doc));
+  return validated(natural_strategy(o));
+}
+
 }  // namespace
 
 StrategyPtr natural_strategy(NaturalOptions o) { return std::make_shared<Natural>(o); }
 
-Result<StrategyPtr> natural_from_options(const nlohmann::json& j) {
-  NaturalOptions o;
-  LONGCTX_ASSIGN_OR_RETURN(o.max_doc, strategy_option(j, "max_doc", o.max_doc));
-  StrategyPtr s = natural_strategy(o);
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
-}
+namespace mix_registry {
+extern const StrategyInfo natural{"natural", 30, natural_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

@@ -13,10 +13,15 @@ class Original final : public MixStrategy {
   Result<CellTargets> targets(const TargetInputs& in) const override { return targets_by_domain_weight(in); }
 };
 
+// Options from the mixture configuration's keys (strategy.h "the registry").
+Result<StrategyPtr> original_from_options(const nlohmann::json&) { return original_strategy(); }
+
 }  // namespace
 
 StrategyPtr original_strategy() { return std::make_shared<Original>(); }
 
-Result<StrategyPtr> original_from_options(const nlohmann::json&) { return original_strategy(); }
+namespace mix_registry {
+extern const StrategyInfo original{"original", 10, original_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

@@ -92,17 +92,20 @@ Status PaperScript::select(Selection& s) const {
   }
 }
 
-}  // namespace
-
-StrategyPtr paper_script_strategy(PaperScriptOptions o) { return std::make_shared<PaperScript>(o); }
-
+// Options from the mixture configuration's keys (strategy.h "the registry").
 Result<StrategyPtr> paper_script_from_options(const nlohmann::json& j) {
   PaperScriptOptions o;
   LONGCTX_ASSIGN_OR_RETURN(o.keep_short, strategy_option(j, "keep_short", o.keep_short));
   LONGCTX_ASSIGN_OR_RETURN(o.chars_per_token, strategy_option(j, "chars_per_token", o.chars_per_token));
-  StrategyPtr s = paper_script_strategy(o);
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
+  return validated(paper_script_strategy(o));
 }
+
+}  // namespace
+
+StrategyPtr paper_script_strategy(PaperScriptOptions o) { return std::make_shared<PaperScript>(o); }
+
+namespace mix_registry {
+extern const StrategyInfo paper_script{"paper-script", 70, paper_script_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

@@ -48,16 +48,19 @@ class PerSourceUpsample final : public MixStrategy {
   PerSourceUpsampleOptions o_;
 };
 
+// Options from the mixture configuration's keys (strategy.h "the registry").
+Result<StrategyPtr> per_source_upsample_from_options(const nlohmann::json& j) {
+  PerSourceUpsampleOptions o;
+  LONGCTX_ASSIGN_OR_RETURN(o.long_share, strategy_option(j, "long_share", o.long_share));
+  return validated(per_source_upsample_strategy(o));
+}
+
 }  // namespace
 
 StrategyPtr per_source_upsample_strategy(PerSourceUpsampleOptions o) { return std::make_shared<PerSourceUpsample>(o); }
 
-Result<StrategyPtr> per_source_upsample_from_options(const nlohmann::json& j) {
-  PerSourceUpsampleOptions o;
-  LONGCTX_ASSIGN_OR_RETURN(o.long_share, strategy_option(j, "long_share", o.long_share));
-  StrategyPtr s = per_source_upsample_strategy(o);
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
-}
+namespace mix_registry {
+extern const StrategyInfo per_source_upsample{"per-source-upsample", 40, per_source_upsample_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx

@@ -41,17 +41,20 @@ class UpsampleDomains final : public MixStrategy {
   UpsampleDomainsOptions o_;
 };
 
-}  // namespace
-
-StrategyPtr upsample_domains_strategy(UpsampleDomainsOptions o) { return std::make_shared<UpsampleDomains>(std::move(o)); }
-
+// Options from the mixture configuration's keys (strategy.h "the registry").
 Result<StrategyPtr> upsample_domains_from_options(const nlohmann::json& j) {
   UpsampleDomainsOptions o;
   LONGCTX_ASSIGN_OR_RETURN(o.domains, strategy_option(j, "domains", o.domains));
   LONGCTX_ASSIGN_OR_RETURN(o.weight, strategy_option(j, "weight", o.weight));
-  StrategyPtr s = upsample_domains_strategy(std::move(o));
-  LONGCTX_RETURN_IF_ERROR(s->validate());
-  return s;
+  return validated(upsample_domains_strategy(std::move(o)));
 }
+
+}  // namespace
+
+StrategyPtr upsample_domains_strategy(UpsampleDomainsOptions o) { return std::make_shared<UpsampleDomains>(std::move(o)); }
+
+namespace mix_registry {
+extern const StrategyInfo upsample_domains{"upsample-domains", 60, upsample_domains_from_options};
+}  // namespace mix_registry
 
 }  // namespace longctx
