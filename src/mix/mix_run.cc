@@ -30,6 +30,29 @@ nlohmann::json fingerprint(const DocumentStore& store, const MixConfig& c) {
   return {{"store_checksums", store.manifest().value("checksums", nlohmann::json::object())}, {"mix", mix_config_json(c)}};
 }
 
+// The output directory before any work: refused when it holds a finished mixture (unless
+// --overwrite, which removes the manifest and the shards) or an unfinished one of other parameters
+// (resume only continues the same mix); then the fingerprint is recorded at `params_path`.
+Status prepare_out_dir(const DocumentStore& store, const MixRunConfig& rc, const std::string& params_path) {
+  LONGCTX_RETURN_IF_ERROR(make_dirs(rc.out_dir));
+  const std::string manifest_path = rc.out_dir + "/manifest.json";
+  nlohmann::json fp = fingerprint(store, rc.mix);
+  fp["task"] = {{"index", rc.task}, {"count", rc.num_tasks}};
+  if (file_exists(manifest_path) && !rc.overwrite)
+    return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a finished mixture; pass --overwrite to replace it", rc.out_dir);
+  if (file_exists(params_path) && !rc.overwrite) {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json old, read_json_file(params_path));
+    if (old != fp)
+      return make_error(ErrorCode::kInvalidArgument, "'{}' holds an unfinished mixture with other parameters; pass --overwrite or use another --out", rc.out_dir);
+  }
+  if (rc.overwrite) {
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(manifest_path));
+    for (const auto& e : std::filesystem::directory_iterator(rc.out_dir))
+      if (e.path().extension() == ".lcpk") LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(e.path().string()));
+  }
+  return write_json_atomic(params_path, fp);
+}
+
 // A complete shard from an earlier run: header matches the expected chunk range.
 bool shard_complete(const std::string& path, uint64_t first, uint64_t chunks, uint64_t seq_len, uint32_t tb) {
   if (!file_exists(path)) return false;
@@ -98,6 +121,19 @@ struct ShardOut {
   bool reused = false;
 };
 
+// A shard found complete by a resumed run: its checksum, spans and padding as if written now.
+Status reuse_shard(const std::string& path, ShardOut& o) {
+  LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file(path));
+  LONGCTX_ASSIGN_OR_RETURN(PackedShard sh, PackedShard::open(path));
+  for (uint64_t c = 0; c < sh.num_chunks(); ++c)
+    for (const auto& sp : sh.chunk_spans(c)) {
+      ++o.spans;
+      if (sp.domain == kPadDomain) o.pad += sp.end - sp.start;
+    }
+  o.reused = true;
+  return Status::ok();
+}
+
 // Packs chunks [o.first, o.first + o.chunks) into a new shard at `path`, sealed but not yet
 // published (StoreCheck decides when); chunk_done(c) after each chunk (progress).
 Result<PackedShardWriter> write_shard(const Mixture& m, const DocumentStore& store, const TokenReader& reader, const std::string& path,
@@ -150,23 +186,8 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
   auto t0 = std::chrono::steady_clock::now();
   if (rc.num_tasks == 0 || rc.task >= rc.num_tasks)
     return make_error(ErrorCode::kInvalidArgument, "--task {}/{}: expected 0 <= i < N", rc.task, rc.num_tasks);
-  LONGCTX_RETURN_IF_ERROR(make_dirs(rc.out_dir));
-  const std::string manifest_path = rc.out_dir + "/manifest.json", params_path = rc.out_dir + "/mix-params.json";
-  nlohmann::json fp = fingerprint(store, rc.mix);
-  fp["task"] = {{"index", rc.task}, {"count", rc.num_tasks}};
-  if (file_exists(manifest_path) && !rc.overwrite)
-    return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a finished mixture; pass --overwrite to replace it", rc.out_dir);
-  if (file_exists(params_path) && !rc.overwrite) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json old, read_json_file(params_path));
-    if (old != fp)
-      return make_error(ErrorCode::kInvalidArgument, "'{}' holds an unfinished mixture with other parameters; pass --overwrite or use another --out", rc.out_dir);
-  }
-  if (rc.overwrite) {
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(manifest_path));
-    for (const auto& e : std::filesystem::directory_iterator(rc.out_dir))
-      if (e.path().extension() == ".lcpk") LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(e.path().string()));
-  }
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(params_path, fp));
+  const std::string params_path = rc.out_dir + "/mix-params.json";
+  LONGCTX_RETURN_IF_ERROR(prepare_out_dir(store, rc, params_path));
 
   StoreCheck check(store);
   LONGCTX_ASSIGN_OR_RETURN(const Mixture m, build_mixture(store, rc.mix));
@@ -191,17 +212,7 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
       o.chunks = std::min(C, o.first + per_shard) - o.first;
       std::string path = rc.out_dir + "/" + packed_shard_name(s);
       auto run = [&]() -> Status {
-        if (shard_complete(path, o.first, o.chunks, L, tb)) {
-          LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file(path));
-          LONGCTX_ASSIGN_OR_RETURN(PackedShard sh, PackedShard::open(path));
-          for (uint64_t c = 0; c < sh.num_chunks(); ++c)
-            for (const auto& sp : sh.chunk_spans(c)) {
-              ++o.spans;
-              if (sp.domain == kPadDomain) o.pad += sp.end - sp.start;
-            }
-          o.reused = true;
-          return Status::ok();
-        }
+        if (shard_complete(path, o.first, o.chunks, L, tb)) return reuse_shard(path, o);
         auto chunk_done = [&](uint64_t c) {
           uint64_t dt = done_tokens.fetch_add(L) + L;
           if (t == 0 || (c & 63) == 0) {
