@@ -1,4 +1,5 @@
-// Corruption never passes through (docs/reliability of readers: docs/store.md, docs/mixing.md):
+// Corruption never passes through (docs/store.md "What readers check", docs/mixing.md "Integrity:
+// what every reader checks", docs/reliability.md):
 // every reader of a store, a packed shard or an export checks checksums as it streams and every
 // token id against the vocabulary, and a mixture records the checksums of what it read. Each test
 // damages one file the way a disk, a bad copy or a hand edit would, and expects a clear refusal
