@@ -7,6 +7,7 @@
 #include "cli/cmd_corpus.h"
 #include "cli/cmd_mix.h"
 #include "cli/cmd_model.h"
+#include "cli/cmd_train.h"
 #include "cli/cmd_stats.h"
 #include "cli/cmd_tokenize.h"
 #include "cli/cmd_tokenizer.h"
@@ -119,6 +120,7 @@ std::unique_ptr<CLI::App> make_app() {
   register_stats_commands(*app);
   register_mix_commands(*app);
   register_model_commands(*app);
+  register_train_commands(*app);
   return app;
 }
 

@@ -102,7 +102,8 @@ Result<TrainSession> TrainSession::create(const LlamaModel& m, const kernels::Ba
 
 void TrainSession::zero_grads() { be_->zero(grads_.data(), m_->num_params()); }
 
-Result<double> TrainSession::forward_backward(const Batch& batch, const StepOptions& opt) {
+Result<double> TrainSession::forward_backward(const Batch& batch, const StepOptions& opt,
+                                              float* losses) {
   const LlamaConfig& cfg = m_->config();
   LONGCTX_RETURN_IF_ERROR(detail::check_batch(cfg, batch, true));
   LONGCTX_RETURN_IF_ERROR(detail::require_ops(*be_, detail::PassKind::kTrain, opt.naive_attention));
@@ -132,7 +133,7 @@ Result<double> TrainSession::forward_backward(const Batch& batch, const StepOpti
   for (int64_t i = 0; i < (int64_t)d.N; i++) ntargets += batch.targets[i] >= 0;
   const float scale = ntargets > 0 ? 1.0f / (float)ntargets : 0.0f;
   be_->zero(a.dlnf, (int64_t)d.N * d.C);
-  const double loss_sum = be_->classifier(a.losses, a.dlnf, G + lay.lm_head, a.lnf, P + lay.lm_head,
+  const double loss_sum = be_->classifier(losses ? losses : a.losses, a.dlnf, G + lay.lm_head, a.lnf, P + lay.lm_head,
                                           batch.targets, d.N, d.C, d.V, scale,
                                           plan.classifier_rows, a.logits);
   // backward

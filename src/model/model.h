@@ -109,7 +109,10 @@ class TrainSession {
   // micro-batches is k calls, which sums their means: scale by 1/k for the mean of means).
   // Errors: a bad batch (ids, targets or document starts out of range), activations that would
   // not fit in memory.
-  Result<double> forward_backward(const Batch& batch, const StepOptions& opt = {});
+  // losses (B,T), may be null: each position's loss (nats, 0 where the target is -1), as
+  // ScoreSession::score writes them (per-domain training loss without a second forward pass).
+  Result<double> forward_backward(const Batch& batch, const StepOptions& opt = {},
+                                  float* losses = nullptr);
   float* grads() { return grads_.data(); }  // (num_params), same layout as the parameters
   const float* grads() const { return grads_.data(); }
   void zero_grads();
