@@ -12,6 +12,8 @@ core=(
   libsentencepiece-dev sentencepiece libzstd-dev zstd libsimdjson-dev nlohmann-json3-dev libcli11-dev
   libfmt-dev libxxhash-dev libopenblas-dev libcairo2-dev zlib1g-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcpp-httplib-dev fonts-dejavu-core time
+  # data-parallel training over processes (`mpirun -np N longctx train`)
+  openmpi-bin libopenmpi-dev
   # text for `longctx corpus sample` (see docs/corpus.md)
   python3.11-doc perl-doc perl-modules-5.36 bash-doc debian-reference-en vim-runtime manpages manpages-dev
   maxima-doc texlive-latex-base texlive-latex-recommended libpython3.11-stdlib libstdc++-12-dev

@@ -53,6 +53,8 @@ Status TrainOptions::validate() const {
   }
   train::TrainConfig c = config;
   LONGCTX_RETURN_IF_ERROR(parse_sizes(*this, &c));
+  if (lr_opt && lr_opt->count() > 0) LONGCTX_RETURN_IF_ERROR(check_range("--lr", c.lr, 0.0, 10.0));
+  if (warmup_opt && warmup_opt->count() > 0) LONGCTX_RETURN_IF_ERROR(check_range("--warmup", c.warmup, int64_t{0}, int64_t{1} << 40));
   return c.validate();
 }
 
@@ -187,9 +189,9 @@ void register_train_commands(CLI::App& app) {
   add_number(cmd, "--rope-theta", c.rope_theta, "New RoPE base, e.g. 500000 (ABF); raises max_position_embeddings to --seq-len");
   cmd->add_option("--rope-scaling", c.rope_scaling,
                   "none, linear:F, dynamic:F, yarn:F[,ORIG] or llama3:F[,ORIG[,LOW,HIGH]] (written to config.json)");
-  add_number(cmd, "--lr", c.lr, "Peak learning rate (default 2e-5 with --model, the paper's; 1e-3 with --init)");
+  o->lr_opt = add_number(cmd, "--lr", c.lr, "Peak learning rate (default 2e-5 with --model, the paper's; 1e-3 with --init)");
   cmd->add_option("--schedule", c.schedule, "constant, cosine or linear (default constant with --model, cosine with --init)");
-  add_number(cmd, "--warmup", c.warmup, "Warmup steps (default 0 with --model, 5% of the steps with --init)");
+  o->warmup_opt = add_number(cmd, "--warmup", c.warmup, "Warmup steps (default 0 with --model, 5% of the steps with --init)");
   add_number(cmd, "--min-lr", c.min_lr, "Learning rate at the end of cosine/linear decay");
   cmd->add_option("--batch-tokens", o->batch_tokens,
                   "Tokens per optimizer step, by gradient accumulation (default 4Mi with --model, the paper's; 64Ki with --init)");

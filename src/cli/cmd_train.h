@@ -17,6 +17,10 @@ struct TrainOptions {
   std::string resume;                                      // RUN: continue with its recorded flags
   std::string seq_len, batch_tokens, tokens;               // "16K", "4M", "5B"
   int threads = 0;
+  // Set by the parser: a negative --lr or --warmup typed by the user is out of range, while the
+  // configuration's negative values mean "the default" (train_config.h).
+  const CLI::Option* lr_opt = nullptr;
+  const CLI::Option* warmup_opt = nullptr;
   Status validate() const;
   // The library configuration: --resume reads RUN/run.json, otherwise the flags.
   Result<train::TrainConfig> to_config() const;

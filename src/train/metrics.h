@@ -22,8 +22,8 @@ namespace longctx::train {
 // 6 x layers x q_dim x T (QK^T and PV over T/2 keys on average, times 3 for the backward).
 double train_flops_per_token(const model::LlamaConfig& c, int64_t T);
 
-// The best of a few single-precision matrix products (1024^3) with the current thread count, in
-// FLOP/s: the ceiling the utilisation figure divides by.
+// The best of a few rounds of single-precision matrix products (512^3, one per OpenMP thread at
+// once), in FLOP/s: the ceiling the utilisation figure divides by.
 double measure_sgemm_flops();
 
 // Draws RUN/loss.{png,svg} (training loss per step and validation loss) and, when validation ran,

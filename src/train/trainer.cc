@@ -153,7 +153,16 @@ class Loop {
   void emit(TrainProgress p) const {
     if (comm_.rank() == 0 && progress_) progress_(p);
   }
-  void note(std::string m) const { emit({.kind = TrainProgress::Kind::kNote, .message = std::move(m)}); }
+  TrainProgress report(TrainProgress::Kind k, int64_t t) const {
+    TrainProgress p;
+    p.kind = k, p.step = t, p.steps = p_.steps, p.tokens = state_.tokens;
+    return p;
+  }
+  void note(std::string m) const {
+    TrainProgress p = report(TrainProgress::Kind::kNote, state_.step);
+    p.message = std::move(m);
+    emit(p);
+  }
   std::string last_good() const {
     return last_saved_ >= 0 ? c_.out + "/" + checkpoint_name(last_saved_) : "none (no checkpoint was written yet)";
   }
@@ -288,8 +297,8 @@ Status Loop::train_step(int64_t t) {
   LONGCTX_RETURN_IF_ERROR(write_line({{"step", t}, {"tokens", state_.tokens}, {"loss", loss}, {"domain_loss", dl}, {"lr", lr},
                                       {"grad_norm", norm}, {"tokens_per_s", tps}, {"flops_per_s", flops},
                                       {"utilisation", ceiling_ > 0 ? flops / ceiling_ : 0.0}, {"elapsed_s", elapsed}}));
-  TrainProgress pr{.kind = TrainProgress::Kind::kStep, .step = t, .steps = p_.steps, .tokens = state_.tokens, .loss = loss,
-                   .lr = lr, .grad_norm = norm, .tokens_per_s = tps, .elapsed_s = elapsed};
+  TrainProgress pr = report(TrainProgress::Kind::kStep, t);
+  pr.loss = loss, pr.lr = lr, pr.grad_norm = norm, pr.tokens_per_s = tps, pr.elapsed_s = elapsed;
   emit(pr);
   if (stats[1] > 0) g_stop.store(1);  // every rank stops after this step, whichever got the signal
   return Status::ok();
@@ -319,7 +328,7 @@ Status Loop::evaluate(int64_t t) {
   if (sums[2 * D()] > 0) return make_error(ErrorCode::kCorrupt, "validation at step {}: another rank failed", t);
   double total = 0, count = 0;
   nlohmann::json dl = nlohmann::json::object();
-  TrainProgress pr{.kind = TrainProgress::Kind::kEval, .step = t, .steps = p_.steps, .tokens = state_.tokens};
+  TrainProgress pr = report(TrainProgress::Kind::kEval, t);
   for (size_t d = 0; d < D(); d++) {
     total += sums[d], count += sums[D() + d];
     if (sums[D() + d] > 0) {
@@ -345,8 +354,9 @@ Status Loop::save(int64_t t) {
   LONGCTX_RETURN_IF_ERROR(comm_.broadcast(&ok, sizeof ok, 0));
   if (!ok) return make_error(ErrorCode::kIo, "{}", comm_.rank() == 0 ? err : "rank 0 could not save a checkpoint");
   last_saved_ = t;
-  emit({.kind = TrainProgress::Kind::kSaved, .message = c_.out + "/" + checkpoint_name(t), .step = t, .steps = p_.steps,
-        .tokens = state_.tokens});
+  TrainProgress pr = report(TrainProgress::Kind::kSaved, t);
+  pr.message = c_.out + "/" + checkpoint_name(t);
+  emit(pr);
   return Status::ok();
 }
 

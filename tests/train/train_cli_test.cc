@@ -123,7 +123,8 @@ TEST(TrainCli, RopeSettingsAreSavedAndUsedByForwardAndGenerate) {
   const std::string root = scratch_dir("rope");
   const std::string data = write_mixture(root + "/mix", 4, 128);
   const std::string cfg = write_tiny_config(root);  // max_position_embeddings 64
-  const std::string base = " train --init " + cfg + " --data " + data + " --steps 1 --batch-tokens 128 --threads 1";
+  // weights large enough (std 0.3) that the positions matter to the logits
+  const std::string base = " train --init " + cfg + " --data " + data + " --steps 1 --batch-tokens 128 --threads 1 --init-std 0.3";
   auto refused = run_longctx(base + " --out " + root + "/r0");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(contains(refused.output,
@@ -169,8 +170,9 @@ TEST(TrainCli, RopeSettingsAreSavedAndUsedByForwardAndGenerate) {
   ASSERT_EQ(got.size(), want.size());
   double d_new = 0, d_old = 0;
   for (size_t i = 0; i < got.size(); i++) d_new = std::max(d_new, (double)std::fabs(got[i] - want[i])), d_old = std::max(d_old, (double)std::fabs(got[i] - old[i]));
-  EXPECT_LT(d_new, 1e-4);
-  EXPECT_GT(d_old, 1e-3);
+  std::printf("largest logit difference: saved theta %.3g, old theta %.3g\n", d_new, d_old);
+  EXPECT_LT(d_new, 1e-5);
+  EXPECT_GT(d_old, 1e-2);
   // generate: 100 prompt + 20 new tokens fit the new 128 positions, not the old 64
   auto gen = run_longctx("generate --model " + ck + " --prompt-ids " + ids + " --max-new-tokens 20 --print-ids --ignore-eos --threads 1");
   EXPECT_EQ(gen.exit_code, 0) << gen.output;
@@ -188,7 +190,7 @@ TEST(TrainCli, MegatronInput) {
   auto no_len = run_longctx("train --init " + cfg + " --data " + root + "/meg --steps 2 --out " + root + "/r0");
   EXPECT_EQ(no_len.exit_code, 1);
   EXPECT_TRUE(contains(no_len.output, "is a Megatron dataset (a token stream): give --seq-len")) << no_len.output;
-  auto r = run_longctx("train --init " + cfg + " --data " + root + "/meg.idx --seq-len 32 --steps 2 --batch-tokens 64 --out " +
+  auto r = run_longctx("train --init " + cfg + " --data " + root + "/meg.idx --seq-len 32 --steps 2 --batch-tokens 64 --threads 1 --out " +
                        root + "/r1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(file_exists(root + "/r1/step-000002/model.safetensors"));
@@ -203,7 +205,7 @@ TEST(TrainCli, LossFallsOnTheSampleMixture) {
   auto mix = run_longctx("mix " + root + "/store --strategy natural --tokens 64K --seq-len 128 --seed 1 --out " + root + "/mix");
   ASSERT_EQ(mix.exit_code, 0) << mix.output;
   const std::string cfg = write_tiny_config(root, 400, 128);
-  auto r = run_longctx("train --init " + cfg + " --data " + root + "/mix --steps 30 --batch-tokens 512 --lr 3e-3 --val-share 0.05 --threads 1 --out " +
+  auto r = run_longctx("train --init " + cfg + " --data " + root + "/mix --steps 40 --batch-tokens 512 --lr 3e-3 --val-share 0.05 --threads 1 --out " +
                        root + "/run");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::vector<double> loss;
@@ -217,15 +219,15 @@ TEST(TrainCli, LossFallsOnTheSampleMixture) {
     }
     if (j.contains("val_loss")) val = j["val_loss"].get<double>();
   }
-  ASSERT_EQ(loss.size(), 30u);
+  ASSERT_EQ(loss.size(), 40u);
   // from ln 400 = 6.0 nats: the last five steps average at least 1.5 nats below the first
-  const double last5 = (loss[25] + loss[26] + loss[27] + loss[28] + loss[29]) / 5;
+  const double last5 = (loss[35] + loss[36] + loss[37] + loss[38] + loss[39]) / 5;
   std::printf("first loss %.3f, last five %.3f, validation %.3f\n", loss[0], last5, val);
   EXPECT_LT(last5, loss[0] - 1.5);
   EXPECT_GT(val, 0);
   EXPECT_LT(val, loss[0] - 1.0);
   EXPECT_TRUE(file_exists(root + "/run/val-loss.png"));
-  EXPECT_TRUE(file_exists(root + "/run/step-000030/tokenizer.model") == false);  // no --tokenizer given
+  EXPECT_TRUE(file_exists(root + "/run/step-000040/tokenizer.model") == false);  // no --tokenizer given
 }
 
 // ---- refusals -----------------------------------------------------------------------------------
@@ -249,7 +251,7 @@ TEST(TrainCli, DataModelMismatchesAreRefusedBeforeTheFirstStep) {
 TEST(TrainCli, AnotherRunInOutIsRefusedUnlessResumeOrOverwrite) {
   const std::string root = scratch_dir("other");
   const std::string data = write_mixture(root + "/mix", 4, 32);
-  const std::string base = "train --init " + write_tiny_config(root) + " --data " + data + " --steps 1 --batch-tokens 32 --out " + root + "/run";
+  const std::string base = "train --init " + write_tiny_config(root) + " --data " + data + " --steps 1 --batch-tokens 32 --threads 1 --out " + root + "/run";
   ASSERT_EQ(run_longctx(base + " --lr 1e-3").exit_code, 0);
   auto other = run_longctx(base + " --lr 2e-3");
   EXPECT_EQ(other.exit_code, 1);
@@ -307,6 +309,7 @@ TEST(TrainCli, FlagsAreCheckedBeforeAnyWork) {
   } cases[] = {
       {" --lr nan", "--lr: expected a number in [0, 10], got nan"},
       {" --lr -1e-3", "--lr: expected a number in [0, 10], got -0.001"},
+      {" --warmup -1", "--warmup: expected an integer in [0, 1099511627776], got -1"},
       {" --beta2 1", "--beta2: expected a number in [0, 0.999999999], got 1"},
       {" --eps 0", "--eps: expected a number in [1e-30, 1], got 0"},
       {" --grad-clip inf", "--grad-clip: expected a number in [0, 1000000], got inf"},

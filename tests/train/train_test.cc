@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/file_io.h"
+#include "kernels/cpu/threads.h"
 #include "model/checkpoint.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
@@ -17,6 +18,13 @@
 
 namespace longctx::train {
 namespace {
+
+// One thread: the tests' models are tiny, and on a loaded machine every OpenMP barrier can cost a
+// time slice (the results do not depend on the thread count).
+struct OneThread : ::testing::Environment {
+  void SetUp() override { cpu::set_num_threads(1); }
+};
+const auto* const kOneThread = ::testing::AddGlobalTestEnvironment(new OneThread);
 
 using testing::read_all;
 using testing::scratch_dir;
