@@ -92,6 +92,8 @@ class TrainProgressLine {
     std::fflush(stderr);
   }
 
+  void finish() { clear(); }
+
  private:
   void step(const train::TrainProgress& p) {
     if (first_step_ < 0) first_step_ = p.step - 1, first_elapsed_ = 0;
@@ -146,7 +148,7 @@ Status run_train(const TrainOptions& o) {
   Result<train::TrainSummary> r = train::run_training(c, fn, *comm);
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
-  line(train::TrainProgress{});  // ends a redrawn line
+  line.finish();  // ends a redrawn line
   if (!r.is_ok()) return r.status();
   if (comm->rank() != 0) return Status::ok();
   const train::TrainSummary& s = *r;
