@@ -48,8 +48,8 @@ JSON
 
 step "7/7 continued at 2K tokens with rope_theta 500000 (the paper's recipe, constant lr) -> $out/long"
 base_ck="$(ls -d "$out"/base/step-* | tail -1)"
-"$bin" train --model "$base_ck" --data "$out/mix" --seq-len 2K --rope-theta 500000 --lr 5e-4 --steps 12 \
-  --batch-tokens 4K --val-share 0.01 --eval-every 4 --eval-sequences 4 --out "$out/long"
+"$bin" train --model "$base_ck" --data "$out/mix" --seq-len 2K --rope-theta 500000 --lr 5e-4 --steps 8 \
+  --batch-tokens 4K --val-share 0.01 --eval-every 4 --eval-sequences 8 --out "$out/long"
 long_ck="$(ls -d "$out"/long/step-* | tail -1)"
 grep -E '"(rope_theta|max_position_embeddings)"' "$long_ck/config.json"
 "$bin" generate --model "$long_ck" --prompt "The" --max-new-tokens 24 --temperature 0.8 --seed 1 || true

@@ -21,10 +21,11 @@ import sys
 import time
 
 
-def torch_step(cfg):
+def torch_llama(cfg):
+    """The benchmark's LLaMA in PyTorch (also used by bench/train/bench_train_step.py): returns
+    (embedding, blocks, final norm, head, random ids, random targets, parameter list)."""
     import torch
     import torch.nn.functional as F
-    from torch.utils.checkpoint import checkpoint
 
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
@@ -76,6 +77,18 @@ def torch_step(cfg):
     params = list(emb.parameters()) + list(blocks.parameters()) + list(norm.parameters()) + list(head.parameters())
     ids = torch.randint(0, V, (B, T))
     tgt = torch.randint(0, V, (B, T))
+
+    return emb, blocks, norm, head, ids, tgt, params
+
+
+def torch_step(cfg):
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.checkpoint import checkpoint
+
+    emb, blocks, norm, head, ids, tgt, params = torch_llama(cfg)
+    C, L, V, T, B = cfg["hidden"], cfg["layers"], cfg["vocab"], cfg["seq"], cfg["batch"]
+    I = (C * 8 // 3 + 63) // 64 * 64
 
     def step():
         for p in params:

@@ -13,7 +13,6 @@ Peak memory: each process's maximum resident set (GNU time %M for longctx, ru_ma
 """
 import argparse
 import json
-import math
 import os
 import resource
 import shutil
@@ -76,60 +75,17 @@ def run_longctx(build, tmp, cfg, T, threads, steps, np=1):
 
 
 def torch_worker(cfg):
+    """PyTorch's whole step on the same model as bench/model/bench_train.py (shared builder)."""
     import torch
     import torch.nn.functional as F
     from torch.utils.checkpoint import checkpoint
 
-    torch.set_num_threads(cfg["threads"])
-    torch.manual_seed(0)
-    C, L, H, T = cfg["hidden"], cfg["layers"], cfg["heads"], cfg["seq"]
-    I, d, eps, V = inter(C), C // H, 1e-6, VOCAB
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
+    from bench_train import torch_llama
 
-    class RMSNorm(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.weight = torch.nn.Parameter(torch.ones(C))
-
-        def forward(self, x):
-            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * self.weight
-
-    inv = 1.0 / (10000 ** (torch.arange(0, d, 2).float() / d))
-    ang = torch.arange(T).float()[:, None] * inv[None]
-    cos = torch.cat([ang.cos(), ang.cos()], -1)[None, None]
-    sin = torch.cat([ang.sin(), ang.sin()], -1)[None, None]
-    causal = torch.full((T, T), float("-inf")).triu(1)
-
-    def rope(x):
-        x1, x2 = x[..., : d // 2], x[..., d // 2:]
-        return x * cos + torch.cat([-x2, x1], -1) * sin
-
-    class Block(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.n1, self.n2 = RMSNorm(), RMSNorm()
-            self.qkv = torch.nn.Linear(C, 3 * C, bias=False)
-            self.o = torch.nn.Linear(C, C, bias=False)
-            self.gu = torch.nn.Linear(C, 2 * I, bias=False)
-            self.down = torch.nn.Linear(I, C, bias=False)
-
-        def forward(self, x):
-            q, k, v = self.qkv(self.n1(x)).view(1, T, 3, H, d).permute(2, 0, 3, 1, 4)
-            q, k = rope(q), rope(k)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(d) + causal
-            y = (att.softmax(-1) @ v).transpose(1, 2).reshape(1, T, C)
-            x = x + self.o(y)
-            g, u = self.gu(self.n2(x)).chunk(2, -1)
-            return x + self.down(F.silu(g) * u)
-
-    emb = torch.nn.Embedding(V, C)
-    blocks = torch.nn.ModuleList([Block() for _ in range(L)])
-    norm = RMSNorm()
-    head = torch.nn.Linear(C, V, bias=False)
-    mods = [emb, blocks, norm, head]
-    named = [(n, p) for m in mods for n, p in m.named_parameters()]
-    opt = torch.optim.AdamW([p for _, p in named], lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    ids = torch.randint(0, V, (1, T))
-    tgt = torch.randint(0, V, (1, T))
+    T, V = cfg["seq"], VOCAB
+    emb, blocks, norm, head, ids, tgt, params = torch_llama(dict(cfg, vocab=V, batch=1))
+    opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -138,7 +94,7 @@ def torch_worker(cfg):
             x = checkpoint(blk, x, use_reentrant=False)
         loss = F.cross_entropy(head(norm(x)).view(-1, V), tgt.view(-1))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for _, p in named], 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         return loss.item()
 

@@ -391,6 +391,8 @@ Result<TrainSummary> Loop::run() {
     ceiling_ = measure_sgemm_flops();
     LONGCTX_RETURN_IF_ERROR(comm_.sum(&ceiling_, 1));
   }
+  // the starting point of the validation curve (a continued model at its new length and base)
+  if (c_.eval_every > 0 && first_step_ == 1) LONGCTX_RETURN_IF_ERROR(evaluate(0));
   t0_ = Clock::now();
   for (int64_t t = first_step_; t <= p_.steps; t++) {
     LONGCTX_RETURN_IF_ERROR(train_step(t));
