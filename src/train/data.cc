@@ -17,8 +17,8 @@ namespace {
 
 // ---- packed mixture -----------------------------------------------------------------------------
 
-// What the trainer needs from a packed manifest: the vocabulary and each shard's checksum. The
-// one place that reads the manifest's fields (docs/formats.md "Packed shards").
+// What the trainer needs from a packed manifest (store/packed_manifest.h): the vocabulary and each
+// shard's checksum.
 struct ManifestFacts {
   uint64_t vocab_size = 0;
   std::vector<std::string> checksums;  // per shard, hex xxh64 ("" = not recorded)
@@ -26,8 +26,8 @@ struct ManifestFacts {
 
 ManifestFacts manifest_facts(const PackedDataset& d) {
   ManifestFacts f;
-  f.vocab_size = d.manifest.value("vocab_size", uint64_t{0});
-  for (const auto& s : d.manifest.at("shards")) f.checksums.push_back(s.value("xxh64", std::string()));
+  f.vocab_size = d.manifest.vocab_size;
+  for (const PackedShardEntry& s : d.manifest.shards) f.checksums.push_back(s.xxh64);
   return f;
 }
 
