@@ -452,24 +452,20 @@ TEST_F(FastSpmTrained, ReferenceMergeLoopAgrees) {
 }
 
 TEST_F(FastSpmTrained, DifferentialFuzzBounded) {
-  // Bounded by count and by time (whichever first), deterministic inputs from a fixed seed.
+  // Bounded by count only (a time bound would make what is tested depend on the machine's speed),
+  // deterministic inputs from a fixed seed; the long fuzz runs are in docs/tokenizer.md.
   std::vector<std::string> specials = {"<s>", "</s>", "<unk>", "<0x41>", "<sep>", "<cls>", "the", kSp + "in",
                                        "\xe2\x96\x81\xe2\x96\x81", "  \n  ", "a b", "A  B", "x\x0b", " a b ",
                                        // NFKC material: full-width, ligature, ideographic space, combining marks
                                        "\xef\xbc\xa1\xef\xbc\x91", "\xef\xac\x81", "\xe3\x80\x80", "e\xcc\x81",
                                        "\xe2\x85\xab", "\xc2\xa0", "\xe2\x80\x8b"};
   for (const auto& m : *models_) {
-    auto t0 = std::chrono::steady_clock::now();
-    size_t runs = 0;
     Rng rng(20240501);
-    for (int i = 0; i < 3000; ++i) {
-      if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(6)) break;
+    for (int i = 0; i < 400; ++i) {
       size_t len = rng.below(8) == 0 ? 1 + rng.below(20000) : 1 + rng.below(300);
       std::string text = testing_fuzz::fuzz_text(rng, len, *docs_, specials);
       if (!same(m, text, "fuzz input")) return;
-      ++runs;
     }
-    EXPECT_GE(runs, 300u) << m.name << ": too few fuzz inputs in the time budget";
   }
 }
 
