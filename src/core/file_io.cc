@@ -12,6 +12,9 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <vector>
+
+#include "core/hash.h"
 
 namespace longctx {
 namespace fs = std::filesystem;
@@ -44,6 +47,47 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+Result<uint64_t> checksum_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return make_error(ErrorCode::kIo, "cannot open '{}' to checksum it", path);
+  Xxh64Stream h;
+  std::vector<char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.update(buf.data(), n);
+  bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) return make_error(ErrorCode::kIo, "cannot read '{}'", path);
+  return h.digest();
+}
+
+PathType path_type(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return PathType::kMissing;
+  if (S_ISREG(st.st_mode)) return PathType::kRegular;
+  if (S_ISDIR(st.st_mode)) return PathType::kDirectory;
+  if (S_ISLNK(st.st_mode)) return PathType::kSymlink;
+  if (S_ISCHR(st.st_mode)) return PathType::kCharDevice;
+  if (S_ISBLK(st.st_mode)) return PathType::kBlockDevice;
+  if (S_ISFIFO(st.st_mode)) return PathType::kFifo;
+  if (S_ISSOCK(st.st_mode)) return PathType::kSocket;
+  return PathType::kOther;
+}
+
+const char* path_type_name(PathType t) {
+  switch (t) {
+    case PathType::kMissing: return "nothing";
+    case PathType::kRegular: return "a regular file";
+    case PathType::kDirectory: return "a directory";
+    case PathType::kSymlink: return "a symbolic link";
+    case PathType::kCharDevice: return "a character device";
+    case PathType::kBlockDevice: return "a block device";
+    case PathType::kFifo: return "a FIFO (named pipe)";
+    case PathType::kSocket: return "a socket";
+    case PathType::kOther: return "a special file";
+  }
+  return "a special file";
+}
+
 Result<uint64_t> file_size(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return io_error("cannot stat", path);
@@ -62,7 +106,52 @@ Status remove_file_if_exists(const std::string& path) {
   return Status::ok();
 }
 
+namespace {
+
+// The name of what `path` is when it exists and is not a regular file; empty otherwise.
+std::string special_file_kind(const std::string& path) {
+  const PathType t = path_type(path);
+  return t == PathType::kMissing || t == PathType::kRegular ? std::string() : path_type_name(t);
+}
+
+Status refuse_special(const std::string& path, const std::string& what) {
+  return make_error(ErrorCode::kInvalidArgument,
+                    "'{}' is {}, not a regular file; longctx never writes to or replaces a device, FIFO, socket or "
+                    "symbolic link: choose another output path", path, what);
+}
+
+}  // namespace
+
+// open(2): O_NOFOLLOW refuses a final symbolic link, O_NONBLOCK keeps a FIFO without a reader from
+// blocking the open, and fstat refuses whatever else is not a regular file (checked after the
+// open too: the lstat before it only gives the clearer message).
+Result<std::FILE*> open_file_for_writing(const std::string& path, const char* mode) {
+  if (std::string what = special_file_kind(path); !what.empty()) return refuse_special(path, what);
+  int flags = O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  if (mode[0] == 'w') flags |= O_WRONLY | O_CREAT | O_TRUNC;
+  else if (mode[0] == 'a') flags |= O_WRONLY | O_CREAT | O_APPEND;
+  else flags |= O_RDWR;
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) {
+    if (errno == ELOOP || errno == ENXIO) return refuse_special(path, errno == ELOOP ? "a symbolic link" : "a FIFO (named pipe)");
+    return io_error("cannot open for writing", path);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return refuse_special(path, "a special file");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::FILE* f = ::fdopen(fd, mode);
+  if (!f) {
+    ::close(fd);
+    return io_error("cannot open for writing", path);
+  }
+  return f;
+}
+
 Status rename_file(const std::string& from, const std::string& to) {
+  if (std::string what = special_file_kind(to); !what.empty()) return refuse_special(to, what);
   if (std::rename(from.c_str(), to.c_str()) != 0)
     return make_error(ErrorCode::kIo, "cannot rename '{}' to '{}': {}", from, to, std::strerror(errno));
   return Status::ok();
@@ -85,7 +174,7 @@ std::string parent_directory(const std::string& path) {
 
 Result<DirLock> DirLock::acquire(const std::string& dir) {
   std::string p = dir + "/.lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT, 0644);
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
   if (fd < 0) return io_error("cannot create lock file", p);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
@@ -126,8 +215,7 @@ FileWriter& FileWriter::operator=(FileWriter&& o) noexcept {
 }
 Result<FileWriter> FileWriter::open(const std::string& path, const char* mode) {
   FileWriter w;
-  w.f_ = std::fopen(path.c_str(), mode);
-  if (!w.f_) return io_error("cannot open for writing", path);
+  LONGCTX_ASSIGN_OR_RETURN(w.f_, open_file_for_writing(path, mode));
   w.path_ = path;
   std::setvbuf(w.f_, nullptr, _IOFBF, 1 << 20);
   if (mode[0] == 'a' || mode[0] == 'r') {
@@ -136,6 +224,21 @@ Result<FileWriter> FileWriter::open(const std::string& path, const char* mode) {
   }
   return w;
 }
+Result<FileWriter> FileWriter::open_stdout() {
+  std::fflush(stdout);
+  int fd = ::dup(STDOUT_FILENO);
+  std::FILE* f = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
+  if (!f) {
+    if (fd >= 0) ::close(fd);
+    return io_error("cannot write to", "standard output");
+  }
+  FileWriter w;
+  w.f_ = f;
+  w.path_ = "-";
+  std::setvbuf(w.f_, nullptr, _IOFBF, 1 << 20);
+  return w;
+}
+
 Status FileWriter::write(const void* data, size_t size) {
   if (size == 0) return Status::ok();
   if (std::fwrite(data, 1, size, f_) != size) return io_error("cannot write", path_);
@@ -148,7 +251,7 @@ Status FileWriter::flush() {
 }
 Status FileWriter::sync() {
   LONGCTX_RETURN_IF_ERROR(flush());
-  if (f_ && ::fsync(fileno(f_)) != 0) return io_error("cannot fsync", path_);
+  if (f_ && path_ != "-" && ::fsync(fileno(f_)) != 0) return io_error("cannot fsync", path_);
   return Status::ok();
 }
 Status FileWriter::close() {
@@ -163,23 +266,49 @@ Status FileWriter::close() {
 Result<AtomicWriter> AtomicWriter::open(const std::string& final_path) {
   AtomicWriter w;
   w.final_ = final_path;
-  LONGCTX_ASSIGN_OR_RETURN(w.file_, FileWriter::open(temp_name(final_path), "wb"));
+  if (final_path == "-") {
+    LONGCTX_ASSIGN_OR_RETURN(w.file_, FileWriter::open_stdout());
+    return w;
+  }
+  if (std::string what = special_file_kind(final_path); !what.empty()) return refuse_special(final_path, what);
+  // A stale temporary file of an earlier run is ours to replace; anything else at that name is not.
+  const std::string tmp = temp_name(final_path);
+  if (std::string what = special_file_kind(tmp); !what.empty()) return refuse_special(tmp, what);
+  LONGCTX_ASSIGN_OR_RETURN(w.file_, FileWriter::open(tmp, "wb"));
   return w;
 }
 AtomicWriter::~AtomicWriter() {
   if (!committed_ && file_.is_open()) {
     std::string tmp = file_.path();
     (void)file_.close();
-    ::unlink(tmp.c_str());
+    if (final_ != "-") ::unlink(tmp.c_str());
   }
 }
 Status AtomicWriter::commit() {
+  if (final_ == "-") {
+    LONGCTX_RETURN_IF_ERROR(file_.close());
+    committed_ = true;
+    return Status::ok();
+  }
   LONGCTX_RETURN_IF_ERROR(file_.sync());
   std::string tmp = file_.path();
   LONGCTX_RETURN_IF_ERROR(file_.close());
-  LONGCTX_RETURN_IF_ERROR(rename_file(tmp, final_));
+  LONGCTX_RETURN_IF_ERROR(rename_file(tmp, final_));  // re-checks that final_ is not special
   committed_ = true;
   return sync_directory(parent_directory(final_));
+}
+
+Status copy_file_atomic(const std::string& from, const std::string& to) {
+  std::FILE* f = std::fopen(from.c_str(), "rb");
+  if (!f) return io_error("cannot open", from);
+  auto w = AtomicWriter::open(to);
+  Status st = w.status();
+  std::vector<char> buf(1 << 20);
+  for (size_t n; st.is_ok() && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0;) st = w->write(buf.data(), n);
+  if (st.is_ok() && std::ferror(f)) st = io_error("cannot read", from);
+  std::fclose(f);
+  if (st.is_ok()) st = w->commit();
+  return st;
 }
 
 // ---- MappedFile ----

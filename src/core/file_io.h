@@ -1,5 +1,9 @@
 // Checked file I/O: whole-file reads, buffered writes, atomic publish (temporary name + rename,
 // docs/formats.md), memory maps, and input expansion (files, directories, globs).
+//
+// Every writer here writes regular files only (core/outputs.h "Safe outputs"): a path that is a
+// symbolic link, a device, a FIFO or a socket is refused when a file is opened for writing and
+// when a rename would land on it, so no output ever replaces /dev/full or writes through a link.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -15,10 +19,21 @@ namespace longctx {
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view data);
 bool file_exists(const std::string& path);
+// What a path is, without following a final symbolic link (lstat).
+enum class PathType { kMissing, kRegular, kDirectory, kSymlink, kCharDevice, kBlockDevice, kFifo, kSocket, kOther };
+PathType path_type(const std::string& path);
+// "a regular file", "a symbolic link", "a character device", ... ("nothing" for kMissing).
+const char* path_type_name(PathType t);
 Result<uint64_t> file_size(const std::string& path);
+// xxh64 of a whole file, streamed through a small buffer rather than mapped: a mapping of a
+// multi-GB token file would count every page in the process's resident set.
+Result<uint64_t> checksum_file(const std::string& path);
 Status make_dirs(const std::string& path);
 Status remove_file_if_exists(const std::string& path);
+// Refuses a destination that exists and is not a regular file (a link, device, FIFO, socket, directory).
 Status rename_file(const std::string& from, const std::string& to);
+// Streams `from` into `to` under a temporary name (AtomicWriter).
+Status copy_file_atomic(const std::string& from, const std::string& to);
 // fsync a directory, so that renames inside it survive a power loss.
 Status sync_directory(const std::string& dir);
 std::string parent_directory(const std::string& path);
@@ -37,6 +52,10 @@ class DirLock {
   int fd_ = -1;
 };
 
+// fopen for writing that refuses anything but a regular file (or a new one): a final symbolic
+// link, a device, a FIFO or a socket. Mode "wb", "ab" or "r+b". Every writer opens through it.
+Result<std::FILE*> open_file_for_writing(const std::string& path, const char* mode);
+
 // Buffered binary writer with error checking. Writes go to `path` directly; use AtomicWriter to
 // publish under a final name only when complete.
 class FileWriter {
@@ -48,8 +67,11 @@ class FileWriter {
   FileWriter(FileWriter&& o) noexcept;
   FileWriter& operator=(FileWriter&& o) noexcept;
 
-  // mode "wb" truncates, "ab" appends (for resume), "r+b" updates in place.
+  // mode "wb" truncates, "ab" appends (for resume), "r+b" updates in place. The path must be a
+  // regular file or not exist; a symbolic link (even one to a regular file) is refused.
   static Result<FileWriter> open(const std::string& path, const char* mode = "wb");
+  // Writes to this process's standard output ("-" on a command line).
+  static Result<FileWriter> open_stdout();
   Status write(const void* data, size_t size);
   Status write(std::string_view s) { return write(s.data(), s.size()); }
   template <typename T>
@@ -68,7 +90,9 @@ class FileWriter {
 };
 
 // Writes to "<final>.tmp" and renames onto <final> in commit(). If destroyed without commit the
-// temporary file is removed, so a half-written output is never published.
+// temporary file is removed, so a half-written output is never published. <final> must be a
+// regular file or not exist (checked on open and again just before the rename). The path "-"
+// writes to standard output directly (commit flushes it).
 class AtomicWriter {
  public:
   static Result<AtomicWriter> open(const std::string& final_path);

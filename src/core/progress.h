@@ -19,6 +19,7 @@ struct ProgressSnapshot {
   uint64_t tokens_at_start = 0;
   double elapsed_s = 0;
   bool final = false;
+  uint64_t checkpoints = 0;  // resume checkpoints recorded by this run so far (reported unthrottled)
 };
 using ProgressFn = std::function<void(const ProgressSnapshot&)>;
 

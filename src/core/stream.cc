@@ -1,5 +1,7 @@
 #include "core/stream.h"
 
+#include "core/file_io.h"
+
 #include <cerrno>
 #include <cstring>
 #include <zstd.h>
@@ -148,8 +150,7 @@ bool LineReader::next(std::string& line) {
 
 Result<std::unique_ptr<ZstdWriter>> ZstdWriter::open(const std::string& path, int level) {
   std::unique_ptr<ZstdWriter> w(new ZstdWriter());
-  w->f_ = std::fopen(path.c_str(), "wb");
-  if (!w->f_) return make_error(ErrorCode::kIo, "cannot open for writing '{}': {}", path, std::strerror(errno));
+  LONGCTX_ASSIGN_OR_RETURN(w->f_, open_file_for_writing(path, "wb"));
   w->path_ = path;
   auto* c = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);

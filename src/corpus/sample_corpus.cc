@@ -15,6 +15,7 @@
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "core/run_dir.h"
 #include "core/stream.h"
 #include "corpus/text_convert.h"
 
@@ -216,7 +217,15 @@ std::vector<std::string> sample_corpus_packages() {
   return p;
 }
 
-Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, const ProgressFn& progress) {
+namespace {
+
+// What the run wrote: the summary and the manifest (sample.json) the run lifecycle publishes last.
+struct SampleWritten {
+  SampleCorpusSummary summary;
+  nlohmann::json manifest;
+};
+
+Result<SampleWritten> write_sample_corpus(const SampleCorpusConfig& cfg, const ProgressFn& progress) {
   ProgressThrottle throttle(progress, 4);
   // ---- 1. collect the files of every source ----
   struct Task {
@@ -327,14 +336,6 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
   std::sort(docs.begin(), docs.end(), [](const SampleDoc& a, const SampleDoc& b) {
     return a.key != b.key ? a.key < b.key : a.origin < b.origin;
   });
-  if (file_exists(cfg.out_dir + "/sample.json") && !cfg.overwrite)
-    return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a sample corpus; pass --overwrite to rebuild it", cfg.out_dir);
-  if (cfg.overwrite) {  // no stale shards of an earlier build with more --shards
-    std::error_code ec;
-    std::filesystem::remove_all(cfg.out_dir + "/train", ec);
-    std::filesystem::remove_all(cfg.out_dir + "/validation", ec);
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(cfg.out_dir + "/sample.json"));
-  }
   LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir + "/train/chunk1"));
   LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir + "/validation/chunk1"));
   const int ns = std::max(1, cfg.num_shards);
@@ -389,7 +390,6 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
                       {"domains", nlohmann::json::object()},
                       {"packages", sum.package_versions}};
   for (const auto& [d, n] : sum.domain_documents) m["domains"][d] = {{"documents", n}, {"bytes", sum.domain_bytes[d]}};
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(cfg.out_dir + "/sample.json", m));
   if (progress) {
     ProgressSnapshot s;
     s.phase = "done";
@@ -398,7 +398,21 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
     s.final = true;
     throttle.report(s, true);
   }
-  return sum;
+  return SampleWritten{std::move(sum), std::move(m)};
+}
+
+}  // namespace
+
+Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, const ProgressFn& progress) {
+  // The run lifecycle (core/run_dir.h), before any work: only a sample corpus is replaced, and only
+  // with --overwrite (a SlimPajama copy's train/ is never taken for ours); sample.json comes last.
+  const nlohmann::json fp = {{"shards", cfg.num_shards}, {"holdout", cfg.holdout_fraction}};
+  LONGCTX_ASSIGN_OR_RETURN(
+      RunDir run, RunDir::open({cfg.out_dir, &kinds::kSampleCorpus, fp, cfg.overwrite, /*resumable=*/false}));
+  auto written = write_sample_corpus(cfg, progress);
+  if (!written.is_ok()) return run.fail(written.status());
+  LONGCTX_RETURN_IF_ERROR(run.fail(run.publish(written->manifest)));
+  return std::move(written->summary);
 }
 
 Result<std::string> load_text_pool(const std::string& dpkg_dir, uint64_t max_bytes) {

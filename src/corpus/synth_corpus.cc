@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "core/run_dir.h"
 #include "core/stream.h"
 #include "corpus/sample_corpus.h"
 
@@ -50,26 +53,18 @@ size_t utf8_start(const std::string& s, size_t pos) {
 
 Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn& progress) {
   if (cfg.size_bytes == 0) return make_error(ErrorCode::kInvalidArgument, "--size must be positive");
-  if (file_exists(cfg.out_dir + "/synth.json") && !cfg.overwrite)
-    return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a synthetic corpus; pass --overwrite", cfg.out_dir);
-  // A run's parameters are recorded first: a rerun with the same ones resumes (finished shards
-  // are kept), one with others is refused unless --overwrite, which starts from an empty train/.
+  // The run lifecycle (core/run_dir.h): parameters are recorded first, so a rerun with the same
+  // ones resumes (a finished shard is kept when its checksum matches the one recorded when it was
+  // written), one with others is refused unless --overwrite; synth.json is written last.
   const nlohmann::json params = {{"size_bytes", cfg.size_bytes}, {"seed", cfg.seed}, {"shard_bytes", cfg.shard_bytes},
                                  {"bytes_per_token", cfg.bytes_per_token}, {"pool_bytes", cfg.pool_bytes}};
-  const std::string marker = cfg.out_dir + "/synth.partial.json";
-  if (cfg.overwrite) {
-    std::error_code ec;
-    std::filesystem::remove_all(cfg.out_dir + "/train", ec);
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(cfg.out_dir + "/synth.json"));
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(marker));
-  } else if (file_exists(marker)) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json old, read_json_file(marker));
-    if (old != params)
-      return make_error(ErrorCode::kInvalidArgument, "'{}' holds an interrupted synthetic corpus with other parameters "
-                        "({}); rerun those or pass --overwrite", cfg.out_dir, old.dump());
-  }
-  LONGCTX_RETURN_IF_ERROR(make_dirs(cfg.out_dir));
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(marker, params));
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({cfg.out_dir, &kinds::kSynthCorpus, params, cfg.overwrite}));
+  std::map<std::string, std::string> recorded;  // shard path relative to out_dir -> xxh64 hex
+  if (run.start() == RunDir::Start::kResume && run.state().contains("shards"))
+    for (const auto& [name, sum] : run.state()["shards"].items())
+      if (sum.is_string()) recorded[name] = sum.get<std::string>();
+  LONGCTX_RETURN_IF_ERROR(run.checkpoint({{"shards", recorded}}));
+  std::mutex mu;  // recorded, run
   LONGCTX_ASSIGN_OR_RETURN(std::string pool, load_text_pool(cfg.dpkg_dir, cfg.pool_bytes));
   const uint64_t nshards = std::max<uint64_t>(1, (cfg.size_bytes + cfg.shard_bytes - 1) / cfg.shard_bytes);
   const auto weights = doc_weights();
@@ -81,10 +76,21 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
       uint64_t target = std::min(cfg.shard_bytes, cfg.size_bytes - s * cfg.shard_bytes);
       std::string dir = fmt::format("{}/train/chunk{}", cfg.out_dir, 1 + s % 10);
       Status st = make_dirs(dir);
-      std::string path = fmt::format("{}/example_train_{}.jsonl.zst", dir, s);
-      if (st.is_ok() && file_exists(path)) {  // resume: a published shard is complete
-        done_bytes += target;
-        continue;
+      const std::string name = fmt::format("train/chunk{}/example_train_{}.jsonl.zst", 1 + s % 10, s);
+      const std::string path = cfg.out_dir + "/" + name;
+      std::string want;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (auto it = recorded.find(name); it != recorded.end()) want = it->second;
+      }
+      if (st.is_ok() && !want.empty() && file_exists(path)) {  // resume: a shard finished earlier
+        auto have = checksum_file(path);
+        if (have.is_ok() && hex64(*have) == want) {
+          done_bytes += target;
+          continue;
+        }
+        std::lock_guard<std::mutex> lk(mu);
+        run.note(fmt::format("{} does not match the checksum recorded when it was written; writing it again", path));
       }
       auto w = ZstdWriter::open(path + ".tmp", 1);
       if (!w.is_ok()) {
@@ -119,7 +125,13 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
       }
       if (st.is_ok()) st = (*w)->close();
       if (st.is_ok()) st = rename_file(path + ".tmp", path);
-      status[s] = st;
+      auto sum = st.is_ok() ? checksum_file(path) : Result<uint64_t>(st);
+      if (sum.is_ok()) {
+        std::lock_guard<std::mutex> lk(mu);
+        recorded[name] = hex64(*sum);
+        st = run.checkpoint({{"shards", recorded}});
+      }
+      status[s] = sum.is_ok() ? st : sum.status();
     }
     ++finished_threads;
   };
@@ -137,7 +149,7 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& t : pool_threads) t.join();
-  for (const auto& st : status) LONGCTX_RETURN_IF_ERROR(st);
+  for (const auto& st : status) LONGCTX_RETURN_IF_ERROR(run.fail(st));
   SynthSummary sum;
   sum.shards = nshards;
   sum.documents = done_docs.load();
@@ -151,8 +163,8 @@ Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn
                       {"domains", nlohmann::json::array()}};
   for (const auto& d : domains)
     m["domains"].push_back({{"name", d.name}, {"token_share", d.token_share}, {"median_tokens", d.median_tokens}, {"sigma", d.sigma}});
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(cfg.out_dir + "/synth.json", m));
-  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(marker));
+  LONGCTX_RETURN_IF_ERROR(run.fail(run.publish(m)));
+  sum.notes = run.notes();
   if (progress) {
     ProgressSnapshot p;
     p.phase = "synth";

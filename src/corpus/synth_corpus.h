@@ -35,6 +35,7 @@ struct SynthConfig {
 
 struct SynthSummary {
   uint64_t shards = 0, documents = 0, bytes = 0;
+  std::vector<std::string> notes;  // what the run lifecycle did (a shard rewritten and why, ...)
 };
 
 Result<SynthSummary> build_synth_corpus(const SynthConfig& cfg, const ProgressFn& progress);

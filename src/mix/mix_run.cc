@@ -1,11 +1,15 @@
 // run_mix / merge_mix_tasks (mix_run.h): shards written in parallel, one file per shard, each a
-// pure function of (store, config, shard index); resume keeps complete shards.
+// pure function of (store, config, shard index). The output directory follows the run lifecycle
+// (core/run_dir.h): kind "mixture", lock, fingerprint, resume state = the checksum of every shard
+// published so far, manifest written last. Resume keeps a finished shard only when its checksum
+// still matches the one recorded when it was published.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +17,7 @@
 
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "core/run_dir.h"
 #include "mix/mix_run.h"
 #include "mix/packing.h"
 #include "mix/report.h"
@@ -30,32 +35,9 @@ nlohmann::json fingerprint(const DocumentStore& store, const MixConfig& c) {
   return {{"store_checksums", store.manifest().value("checksums", nlohmann::json::object())}, {"mix", mix_config_json(c)}};
 }
 
-// The output directory before any work: refused when it holds a finished mixture (unless
-// --overwrite, which removes the manifest and the shards) or an unfinished one of other parameters
-// (resume only continues the same mix); then the fingerprint is recorded at `params_path`.
-Status prepare_out_dir(const DocumentStore& store, const MixRunConfig& rc, const std::string& params_path) {
-  LONGCTX_RETURN_IF_ERROR(make_dirs(rc.out_dir));
-  const std::string manifest_path = rc.out_dir + "/manifest.json";
-  nlohmann::json fp = fingerprint(store, rc.mix);
-  fp["task"] = {{"index", rc.task}, {"count", rc.num_tasks}};
-  if (file_exists(manifest_path) && !rc.overwrite)
-    return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a finished mixture; pass --overwrite to replace it", rc.out_dir);
-  if (file_exists(params_path) && !rc.overwrite) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json old, read_json_file(params_path));
-    if (old != fp)
-      return make_error(ErrorCode::kInvalidArgument, "'{}' holds an unfinished mixture with other parameters; pass --overwrite or use another --out", rc.out_dir);
-  }
-  if (rc.overwrite) {
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(manifest_path));
-    for (const auto& e : std::filesystem::directory_iterator(rc.out_dir))
-      if (e.path().extension() == ".lcpk") LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(e.path().string()));
-  }
-  return write_json_atomic(params_path, fp);
-}
-
 // A complete shard from an earlier run: header matches the expected chunk range.
 bool shard_complete(const std::string& path, uint64_t first, uint64_t chunks, uint64_t seq_len, uint32_t tb) {
-  if (!file_exists(path)) return false;
+  if (path_type(path) != PathType::kRegular) return false;
   auto s = PackedShard::open(path);
   if (!s.is_ok()) return false;
   const auto& h = s->header();
@@ -67,32 +49,42 @@ bool shard_complete(const std::string& path, uint64_t first, uint64_t chunks, ui
 // and packed. No shard is published before the check has passed: a shard finished earlier is held
 // under its temporary name (up to kMaxHeld; then its worker waits) and published when the check
 // ends, so a damaged store leaves no shard behind and the check costs no time when a core is
-// free. Its checksum is what the mixture's manifest records as the store it read.
+// free. Its checksum is what the mixture's manifest records as the store it read. Each shard, once
+// published, is reported to `published` (the resume state records it then, never before).
 class StoreCheck {
  public:
-  explicit StoreCheck(const DocumentStore& store)
+  // A shard written and sealed under its temporary name, with its file name and xxh64.
+  struct Sealed {
+    PackedShardWriter writer;
+    std::string name;
+    uint64_t sum = 0;
+  };
+  using PublishedFn = std::function<Status(const std::string& name, uint64_t sum)>;
+
+  StoreCheck(const DocumentStore& store, PublishedFn published)
       : dir_(store.dir()),
+        published_(std::move(published)),
         result_(std::async(std::launch::async, [&store, this] { return verify_store_tokens(store, /*check_ids=*/false, &stop_); }).share()) {}
   ~StoreCheck() {
     stop_ = true;  // the future's destructor joins the thread; make it quick on an early return
   }
   // Publishes a sealed shard now if the check has passed, holds it if the check is still running.
   // Thread-safe.
-  Status publish_or_hold(PackedShardWriter&& w) {
+  Status publish_or_hold(Sealed&& s) {
     {
       std::lock_guard<std::mutex> lk(mu_);
       if (!done() && held_.size() < kMaxHeld) {
-        held_.push_back(std::move(w));
+        held_.push_back(std::move(s));
         return Status::ok();
       }
     }
     LONGCTX_RETURN_IF_ERROR(wait());
-    return w.publish();
+    return publish(s);
   }
   // Waits for the check; on success publishes the held shards and returns the checksum.
   Result<uint64_t> finish() {
     LONGCTX_RETURN_IF_ERROR(wait());
-    for (auto& w : held_) LONGCTX_RETURN_IF_ERROR(w.publish());
+    for (auto& s : held_) LONGCTX_RETURN_IF_ERROR(publish(s));
     held_.clear();
     return copy().get().value();
   }
@@ -106,13 +98,58 @@ class StoreCheck {
   }
   bool done() const { return copy().wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
   Status wait() const { return copy().get().status().with_context(fmt::format("cannot mix the store '{}'", dir_)); }
+  Status publish(Sealed& s) {
+    LONGCTX_RETURN_IF_ERROR(s.writer.publish());
+    return published_(s.name, s.sum);
+  }
 
   std::string dir_;
+  PublishedFn published_;
   std::atomic<bool> stop_{false};
   std::shared_future<Result<uint64_t>> result_;
   mutable std::mutex copy_mu_;
   std::mutex mu_;
-  std::vector<PackedShardWriter> held_;  // sealed shards waiting for the check
+  std::vector<Sealed> held_;  // sealed shards waiting for the check
+};
+
+// The resume state of a mix (RunDir::checkpoint after every published shard):
+// {"shards": {"shard-00003.lcpk": "<xxh64 hex>", ...}}. Thread-safe.
+class ShardLedger {
+ public:
+  explicit ShardLedger(RunDir& run) : run_(run) {
+    if (run.start() == RunDir::Start::kResume && run.state().contains("shards") && run.state()["shards"].is_object())
+      for (const auto& [name, sum] : run.state()["shards"].items())
+        if (sum.is_string()) recorded_[name] = sum.get<std::string>();
+  }
+  // Whether the shard at `path` is the one this run (or the interrupted one) published: its
+  // checksum (*sum) matches the recorded one. A mismatch is noted; the caller writes it again.
+  Result<bool> intact(const std::string& name, const std::string& path, uint64_t* sum) {
+    std::string want;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (auto it = recorded_.find(name); it != recorded_.end()) want = it->second;
+    }
+    if (want.empty()) return false;
+    LONGCTX_ASSIGN_OR_RETURN(*sum, checksum_file(path));
+    if (hex64(*sum) == want) return true;
+    std::lock_guard<std::mutex> lk(mu_);
+    run_.note(fmt::format("{} does not match the checksum recorded when it was written ({}, now {}); writing it again",
+                          path, want, hex64(*sum)));
+    return false;
+  }
+  // Records a published shard; returns how many checkpoints this run has saved.
+  Result<uint64_t> record(const std::string& name, uint64_t sum) {
+    std::lock_guard<std::mutex> lk(mu_);
+    recorded_[name] = hex64(sum);
+    LONGCTX_RETURN_IF_ERROR(run_.checkpoint({{"shards", recorded_}}));
+    return ++checkpoints_;
+  }
+
+ private:
+  RunDir& run_;
+  std::mutex mu_;  // recorded_, run_ (checkpoints, notes)
+  std::map<std::string, std::string> recorded_;
+  uint64_t checkpoints_ = 0;
 };
 
 // One shard of this task, as written (or found complete by a resumed run).
@@ -121,9 +158,9 @@ struct ShardOut {
   bool reused = false;
 };
 
-// A shard found complete by a resumed run: its checksum, spans and padding as if written now.
-Status reuse_shard(const std::string& path, ShardOut& o) {
-  LONGCTX_ASSIGN_OR_RETURN(o.sum, checksum_file(path));
+// A shard a resumed run keeps (its checksum `sum` matched): spans and padding as if written now.
+Status reuse_shard(const std::string& path, uint64_t sum, ShardOut& o) {
+  o.sum = sum;
   LONGCTX_ASSIGN_OR_RETURN(PackedShard sh, PackedShard::open(path));
   for (uint64_t c = 0; c < sh.num_chunks(); ++c)
     for (const auto& sp : sh.chunk_spans(c)) {
@@ -180,59 +217,99 @@ PackedManifest mixture_manifest(const DocumentStore& store, const MixRunConfig& 
   return man;
 }
 
-}  // namespace
+// A task's shard into the merged directory: a hard link (no copy) where the file system allows,
+// else a copy published under a temporary name. The merged directory was emptied of shards by the
+// run lifecycle, so nothing is replaced here.
+Status link_or_copy(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::create_hard_link(from, to, ec);
+  if (!ec) return Status::ok();
+  LONGCTX_ASSIGN_OR_RETURN(MappedFile src, MappedFile::open(from));
+  LONGCTX_ASSIGN_OR_RETURN(AtomicWriter w, AtomicWriter::open(to));
+  LONGCTX_RETURN_IF_ERROR(w.write(src.data(), src.size()));
+  return w.commit();
+}
 
-Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc, const ProgressFn& progress) {
-  auto t0 = std::chrono::steady_clock::now();
-  if (rc.num_tasks == 0 || rc.task >= rc.num_tasks)
-    return make_error(ErrorCode::kInvalidArgument, "--task {}/{}: expected 0 <= i < N", rc.task, rc.num_tasks);
-  const std::string params_path = rc.out_dir + "/mix-params.json";
-  LONGCTX_RETURN_IF_ERROR(prepare_out_dir(store, rc, params_path));
+// The same command already finished (killed after its manifest appeared): report it.
+Result<MixRunSummary> summary_of_finished_mix(const RunDir& run) {
+  LONGCTX_ASSIGN_OR_RETURN(PackedManifest m, read_packed_manifest(run.dir()));
+  MixRunSummary sum;
+  for (const auto& s : m.shards) sum.chunks += s.chunks;
+  sum.tokens = sum.chunks * m.seq_len;
+  sum.shards_reused = m.shards.size();
+  sum.notes = run.notes();
+  return sum;
+}
 
-  StoreCheck check(store);
+// This task's share of the mixture's shards: [s0, s1) of S, per_shard chunks each.
+struct ShardRange {
+  uint64_t per_shard = 0, S = 0, s0 = 0, s1 = 0;
+};
+ShardRange shard_range(const Mixture& m, const MixRunConfig& rc) {
+  ShardRange r;
+  r.per_shard = std::max<uint64_t>(1, rc.shard_tokens / rc.mix.seq_len);
+  r.S = (m.num_chunks + r.per_shard - 1) / r.per_shard;
+  r.s0 = rc.task * r.S / rc.num_tasks;
+  r.s1 = (rc.task + 1) * r.S / rc.num_tasks;
+  return r;
+}
+
+// Plans, writes (or reuses) this task's shards on a pool of threads, then publishes the manifest.
+Result<MixRunSummary> write_mix(const DocumentStore& store, const MixRunConfig& rc, RunDir& run, const ProgressFn& progress) {
+  ProgressThrottle throttle(progress);
+  std::mutex pmu;  // throttle
+  std::atomic<uint64_t> done_tokens{0};
+  const uint64_t L = rc.mix.seq_len;
+  const uint32_t tb = store.token_bytes();
+  ShardLedger ledger(run);
+  // Declared after the ledger: its thread is joined before the ledger goes.
+  StoreCheck check(store, [&](const std::string& name, uint64_t sum) -> Status {
+    LONGCTX_ASSIGN_OR_RETURN(const uint64_t checkpoints, ledger.record(name, sum));
+    ProgressSnapshot p{"mix", done_tokens / L, done_tokens * tb, 0, done_tokens};
+    p.checkpoints = checkpoints;
+    std::lock_guard<std::mutex> lk(pmu);
+    throttle.report(p, /*force=*/true);
+    return Status::ok();
+  });
   LONGCTX_ASSIGN_OR_RETURN(const Mixture m, build_mixture(store, rc.mix));
   LONGCTX_ASSIGN_OR_RETURN(TokenReader reader, TokenReader::open(store));
-  const uint64_t L = rc.mix.seq_len, C = m.num_chunks;
-  const uint64_t per_shard = std::max<uint64_t>(1, rc.shard_tokens / L);
-  const uint64_t S = (C + per_shard - 1) / per_shard;
-  const uint64_t s0 = rc.task * S / rc.num_tasks, s1 = (rc.task + 1) * S / rc.num_tasks;
-  const uint32_t tb = store.token_bytes();
+  const ShardRange r = shard_range(m, rc);
+  const uint64_t total_bytes = (r.s1 - r.s0) * r.per_shard * L * tb;
   int threads = rc.threads > 0 ? rc.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::min<uint64_t>(threads, std::max<uint64_t>(1, s1 - s0)));
+  threads = static_cast<int>(std::min<uint64_t>(threads, std::max<uint64_t>(1, r.s1 - r.s0)));
 
-  std::vector<ShardOut> outs(s1 - s0);
-  std::vector<Status> errs(threads);
-  std::atomic<uint64_t> next{s0}, done_tokens{0};
-  std::mutex pmu;
-  ProgressThrottle throttle(progress);
-  auto worker = [&](int t) {
-    for (uint64_t s; (s = next.fetch_add(1)) < s1;) {
-      ShardOut& o = outs[s - s0];
-      o.first = s * per_shard;
-      o.chunks = std::min(C, o.first + per_shard) - o.first;
-      std::string path = rc.out_dir + "/" + packed_shard_name(s);
-      auto run = [&]() -> Status {
-        if (shard_complete(path, o.first, o.chunks, L, tb)) return reuse_shard(path, o);
-        auto chunk_done = [&](uint64_t c) {
-          uint64_t dt = done_tokens.fetch_add(L) + L;
-          if (t == 0 || (c & 63) == 0) {
-            std::lock_guard<std::mutex> lk(pmu);
-            throttle.report({"mix", c + 1, dt * tb, (s1 - s0) * per_shard * L * tb, dt, 0, false});
-          }
-        };
-        LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, write_shard(m, store, reader, path, o, chunk_done));
-        return check.publish_or_hold(std::move(w));
-      };
-      Status st = run();
-      if (!st.is_ok()) {
-        errs[t] = st;
-        next = s1;
-        return;
-      }
+  std::vector<ShardOut> outs(r.s1 - r.s0);
+  auto one_shard = [&](uint64_t s, int t) -> Status {
+    ShardOut& o = outs[s - r.s0];
+    o.first = s * r.per_shard;
+    o.chunks = std::min(m.num_chunks, o.first + r.per_shard) - o.first;
+    const std::string name = packed_shard_name(s), path = rc.out_dir + "/" + name;
+    if (shard_complete(path, o.first, o.chunks, L, tb)) {
+      uint64_t sum = 0;
+      LONGCTX_ASSIGN_OR_RETURN(const bool intact, ledger.intact(name, path, &sum));
+      if (intact) return reuse_shard(path, sum, o);
     }
+    auto chunk_done = [&](uint64_t c) {
+      uint64_t dt = done_tokens.fetch_add(L) + L;
+      if (t == 0 || (c & 63) == 0) {
+        std::lock_guard<std::mutex> lk(pmu);
+        throttle.report({"mix", c + 1, dt * tb, total_bytes, dt});
+      }
+    };
+    LONGCTX_ASSIGN_OR_RETURN(PackedShardWriter w, write_shard(m, store, reader, path, o, chunk_done));
+    return check.publish_or_hold({std::move(w), name, o.sum});
   };
+  std::vector<Status> errs(threads);
+  std::atomic<uint64_t> next{r.s0};
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (uint64_t s; (s = next.fetch_add(1)) < r.s1;)
+        if (errs[t] = one_shard(s, t); !errs[t].is_ok()) {
+          next = r.s1;
+          return;
+        }
+    });
   for (auto& th : pool) th.join();
   for (const auto& e : errs) LONGCTX_RETURN_IF_ERROR(e);
   LONGCTX_ASSIGN_OR_RETURN(const uint64_t tokens_checksum, check.finish());  // also when every shard was reused
@@ -243,18 +320,37 @@ Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc
     (o.reused ? sum.shards_reused : sum.shards_written)++;
   }
   sum.tokens = sum.chunks * L;
-  const PackedManifest man = mixture_manifest(store, rc, m, tokens_checksum, outs, s0, S);
-  LONGCTX_RETURN_IF_ERROR(write_packed_manifest(rc.out_dir, man));
-  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(params_path));
-  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  throttle.report({"mix", sum.chunks, sum.tokens * tb, sum.tokens * tb, sum.tokens, 0, true}, true);
+  LONGCTX_RETURN_IF_ERROR(run.publish(packed_manifest_json(mixture_manifest(store, rc, m, tokens_checksum, outs, r.s0, r.S))));
+  ProgressSnapshot done{"mix", sum.chunks, sum.tokens * tb, sum.tokens * tb, sum.tokens};
+  done.final = true;
+  throttle.report(done, /*force=*/true);
   return sum;
 }
 
-Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string& out_dir) {
+}  // namespace
+
+Result<MixRunSummary> run_mix(const DocumentStore& store, const MixRunConfig& rc, const ProgressFn& progress) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (rc.num_tasks == 0 || rc.task >= rc.num_tasks)
+    return make_error(ErrorCode::kInvalidArgument, "--task {}/{}: expected 0 <= i < N", rc.task, rc.num_tasks);
+  nlohmann::json fp = fingerprint(store, rc.mix);
+  fp["task"] = {{"index", rc.task}, {"count", rc.num_tasks}};
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({rc.out_dir, &kinds::kMixture, fp, rc.overwrite}));
+  if (run.start() == RunDir::Start::kAlreadyDone) return summary_of_finished_mix(run);
+  auto sum = write_mix(store, rc, run, progress);
+  if (!sum.is_ok()) return run.fail(sum.status());
+  sum->notes = run.notes();
+  sum->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite) {
   if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "mix merge: no inputs");
   std::vector<PackedManifest> mans;
+  std::error_code ec;
   for (const auto& in : inputs) {
+    if (std::filesystem::exists(out_dir, ec) && std::filesystem::equivalent(in, out_dir, ec))
+      return make_error(ErrorCode::kInvalidArgument, "mix merge: the output '{}' is also an input", out_dir);
     LONGCTX_ASSIGN_OR_RETURN(PackedManifest m, read_packed_manifest(in));
     if (!m.task || !m.store) return make_error(ErrorCode::kInvalidArgument, "mix merge: '{}' is not the output of `longctx mix`", in);
     mans.push_back(std::move(m));
@@ -264,6 +360,7 @@ Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string
   if (n != inputs.size())
     return make_error(ErrorCode::kInvalidArgument, "mix merge: the inputs are tasks of a {}-task mix, {} given", n, inputs.size());
   std::vector<int> seen(n, -1);
+  nlohmann::json fp = nlohmann::json::array();  // the run's fingerprint: every input's shards
   for (size_t i = 0; i < mans.size(); ++i) {
     const PackedManifest& m = mans[i];
     if (m.mix != m0.mix || m.store->checksums != m0.store->checksums || m.task->count != n)
@@ -271,8 +368,9 @@ Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string
     uint64_t t = m.task->index;
     if (t >= n || seen[t] >= 0) return make_error(ErrorCode::kInvalidArgument, "mix merge: task {} given twice or out of range ('{}')", t, inputs[i]);
     seen[t] = static_cast<int>(i);
+    fp.push_back(packed_manifest_json(m)["shards"]);
   }
-  LONGCTX_RETURN_IF_ERROR(make_dirs(out_dir));
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({out_dir, &kinds::kMixture, fp, overwrite, /*resumable=*/false}));
   PackedManifest man = m0;
   man.shards.clear();
   uint64_t chunks = 0, pad = 0;
@@ -281,26 +379,19 @@ Status merge_mix_tasks(const std::vector<std::string>& inputs, const std::string
     const std::string& dir = inputs[seen[t]];
     for (const auto& s : m.shards) {
       if (s.first_chunk != chunks)
-        return make_error(ErrorCode::kCorrupt, "mix merge: '{}/{}' starts at chunk {}, expected {}", dir, s.file, s.first_chunk, chunks);
-      std::string from = dir + "/" + s.file, to = out_dir + "/" + s.file;
-      std::error_code ec;
-      std::filesystem::remove(to, ec);
-      std::filesystem::create_hard_link(from, to, ec);
-      if (ec) {
-        std::filesystem::copy_file(from, to + ".tmp", std::filesystem::copy_options::overwrite_existing, ec);
-        if (ec) return make_error(ErrorCode::kIo, "mix merge: copying '{}' to '{}': {}", from, to, ec.message());
-        LONGCTX_RETURN_IF_ERROR(rename_file(to + ".tmp", to));
-      }
+        return run.fail(make_error(ErrorCode::kCorrupt, "mix merge: '{}/{}' starts at chunk {}, expected {}", dir, s.file,
+                                   s.first_chunk, chunks));
+      LONGCTX_RETURN_IF_ERROR(run.fail(link_or_copy(dir + "/" + s.file, out_dir + "/" + s.file)));
       man.shards.push_back(s);
       chunks += s.chunks;
     }
     pad += m.counts ? m.counts->pad_tokens : 0;
   }
   if (chunks != m0.task->chunks_total)
-    return make_error(ErrorCode::kCorrupt, "mix merge: tasks hold {} chunks, the mix has {}", chunks, m0.task->chunks_total);
+    return run.fail(make_error(ErrorCode::kCorrupt, "mix merge: tasks hold {} chunks, the mix has {}", chunks, m0.task->chunks_total));
   man.task = PackedTask{0, 1, chunks, man.shards.size()};
   man.counts = PackedCounts{chunks, chunks * m0.seq_len, pad};
-  return write_packed_manifest(out_dir, man);
+  return run.fail(run.publish(packed_manifest_json(man)));
 }
 
 }  // namespace longctx

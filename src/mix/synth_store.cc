@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/hash.h"
+#include "core/run_dir.h"
 #include "corpus/synth_corpus.h"
 #include "store/document_store.h"
 
@@ -19,6 +20,9 @@ Status build_synth_store(const SynthStoreConfig& cfg) {
     sum += w.back();
   }
   for (auto& x : w) x /= sum;
+  // The run lifecycle (core/run_dir.h): a document store or nothing is replaced; the manifest is last.
+  const nlohmann::json fp = {{"tokens", cfg.tokens}, {"seed", cfg.seed}, {"vocab_size", cfg.vocab_size}, {"max_doc_tokens", cfg.max_doc_tokens}};
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({cfg.out_dir, &kinds::kDocumentStore, fp, cfg.overwrite, /*resumable=*/false}));
   LONGCTX_ASSIGN_OR_RETURN(StoreWriter sw, StoreWriter::create(cfg.out_dir, token_bytes_for_vocab(cfg.vocab_size)));
   for (const auto& d : domains) sw.domain_id(d.name);
   Rng rng(mix64(cfg.seed));
@@ -35,14 +39,16 @@ Status build_synth_store(const SynthStoreConfig& cfg) {
     for (auto& t : toks) t = 3 + static_cast<uint32_t>(tr.below(cfg.vocab_size - 3));
     double f = 0.8 + 0.45 * rng.uniform();
     uint64_t bytes = static_cast<uint64_t>(3.68 * static_cast<double>(L) * f);
-    LONGCTX_RETURN_IF_ERROR(sw.add(toks, mix64(cfg.seed * 0x9E37 + n), n + 1, 0, static_cast<uint16_t>(d), bytes));
+    LONGCTX_RETURN_IF_ERROR(run.fail(sw.add(toks, mix64(cfg.seed * 0x9E37 + n), n + 1, 0, static_cast<uint16_t>(d), bytes)));
     ++n;
   }
   nlohmann::json m;
   m["files"] = {{{"path", "synthetic"}}};
   m["tokenizer"] = {{"path", "synthetic"}, {"vocab_size", cfg.vocab_size}, {"bos_id", 1}, {"eos_id", 2}};
   m["synthetic"] = {{"tokens", cfg.tokens}, {"seed", cfg.seed}};
-  return sw.finish(m);
+  auto manifest = sw.finalize(m);
+  if (!manifest.is_ok()) return run.fail(manifest.status());
+  return run.fail(run.publish(*manifest));
 }
 
 }  // namespace longctx

@@ -18,6 +18,7 @@ struct SynthStoreConfig {
   uint64_t seed = 1;
   uint32_t vocab_size = 32000;
   uint64_t max_doc_tokens = 4000000;
+  bool overwrite = false;  // replace a document store in out_dir (nothing else is ever replaced)
 };
 
 Status build_synth_store(const SynthStoreConfig& cfg);

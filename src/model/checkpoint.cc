@@ -86,7 +86,9 @@ Status save_checkpoint(const LlamaModel& m, const std::string& dir, const SaveOp
   LONGCTX_RETURN_IF_ERROR(make_dirs(dir));
   LlamaConfig cfg = m.config();
   cfg.torch_dtype = opt.dtype == DType::kF32 ? "float32" : opt.dtype == DType::kF16 ? "float16" : "bfloat16";
-  LONGCTX_RETURN_IF_ERROR(write_config(dir + "/config.json", cfg));
+  // config.json is written last (the folder's manifest, docs/architecture.md "Run lifecycle"): a
+  // save killed half-way leaves no config.json, so the folder is never loaded half-written.
+  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(dir + "/config.json"));
   const std::map<std::string, std::string> meta = {{"format", "pt"}};
   std::vector<std::vector<TensorToWrite>> shards(1);
   uint64_t shard_bytes = 0, total_bytes = 0;
@@ -102,7 +104,8 @@ Status save_checkpoint(const LlamaModel& m, const std::string& dir, const SaveOp
   }
   if (opt.max_shard_bytes == 0) {
     LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(dir + "/model.safetensors.index.json"));
-    return write_safetensors(dir + "/model.safetensors", shards[0], opt.dtype, meta);
+    LONGCTX_RETURN_IF_ERROR(write_safetensors(dir + "/model.safetensors", shards[0], opt.dtype, meta));
+    return write_config(dir + "/config.json", cfg);
   }
   nlohmann::json index;
   index["metadata"] = {{"total_size", total_bytes}};
@@ -114,7 +117,8 @@ Status save_checkpoint(const LlamaModel& m, const std::string& dir, const SaveOp
   }
   index["weight_map"] = wm;
   LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(dir + "/model.safetensors"));
-  return write_json_atomic(dir + "/model.safetensors.index.json", index);
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(dir + "/model.safetensors.index.json", index));
+  return write_config(dir + "/config.json", cfg);
 }
 
 }  // namespace longctx::model

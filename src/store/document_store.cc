@@ -10,6 +10,7 @@
 
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "core/run_dir.h"
 #include "store/token_reader.h"
 
 namespace longctx {
@@ -47,21 +48,6 @@ StoreHeader make_header(const char* magic, uint32_t item_bytes, uint64_t count) 
 
 }  // namespace
 
-// Streamed through a small buffer rather than mapped: a mapping of a multi-GB token file would
-// count every page in the process's resident set (memory must not grow with the store's size).
-Result<uint64_t> checksum_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return make_error(ErrorCode::kIo, "cannot open '{}' to checksum it", path);
-  Xxh64Stream h;
-  std::vector<char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.update(buf.data(), n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) return make_error(ErrorCode::kIo, "cannot read '{}'", path);
-  return h.digest();
-}
-
 // ---------------- DocumentStore ----------------
 Result<DocumentStore> DocumentStore::open(const std::string& dir) {
   DocumentStore s;
@@ -69,7 +55,7 @@ Result<DocumentStore> DocumentStore::open(const std::string& dir) {
   std::string mpath = dir + "/manifest.json";
   if (!file_exists(mpath)) {
     if (file_exists(dir + "/tokens.bin.partial"))
-      return make_error(ErrorCode::kCorrupt, "'{}' is an unfinished store (an interrupted run): rerun the same command to resume it", dir);
+      return make_error(ErrorCode::kCorrupt, "'{}' is an unfinished store ({})", dir, describe_unfinished_run(dir));
     return make_error(ErrorCode::kNotFound, "'{}' is not a document store: no manifest.json", dir);
   }
   LONGCTX_ASSIGN_OR_RETURN(s.manifest_, read_json_file(mpath));
@@ -165,39 +151,103 @@ Status DocumentStore::verify() const {
 }
 
 // ---------------- StoreWriter ----------------
+namespace {
+
+// Streams the first `bytes` bytes of `path` through `h`; kCorrupt when the file is shorter.
+Status hash_prefix(const std::string& path, uint64_t bytes, Xxh64Stream* h) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return make_error(ErrorCode::kCorrupt, "'{}' is missing", path);
+  std::vector<char> buf(1 << 20);
+  uint64_t left = bytes;
+  while (left > 0) {
+    size_t n = std::fread(buf.data(), 1, std::min<uint64_t>(left, buf.size()), f);
+    if (n == 0) break;
+    h->update(buf.data(), n);
+    left -= n;
+  }
+  bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) return make_error(ErrorCode::kIo, "cannot read '{}'", path);
+  if (left > 0) return make_error(ErrorCode::kCorrupt, "'{}' has {} bytes, the checkpoint needs {}", path, bytes - left, bytes);
+  return Status::ok();
+}
+
+// One pass over a finished partial file: checks that its bytes are the ones written (xxh64
+// `written`), computes the checksum it will have with its final header, then writes that header
+// in place. Returns the final checksum.
+Result<uint64_t> seal_partial_file(const std::string& path, const StoreHeader& hdr, uint64_t written) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  if (!f) return make_error(ErrorCode::kIo, "cannot reopen '{}'", path);
+  Xxh64Stream on_disk, final_sum;
+  std::vector<char> buf(1 << 20);
+  bool first = true, ok = true;
+  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), f)) > 0; first = false) {
+    on_disk.update(buf.data(), n);
+    if (first && n >= sizeof hdr) std::memcpy(buf.data(), &hdr, sizeof hdr);
+    final_sum.update(buf.data(), n);
+  }
+  ok = !std::ferror(f) && !first;
+  ok = ok && std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&hdr, sizeof hdr, 1, f) == 1;
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (::fsync(fileno(f)) == 0) && ok;
+  std::fclose(f);
+  if (!ok) return make_error(ErrorCode::kIo, "cannot read or update the header of '{}'", path);
+  if (on_disk.digest() != written)
+    return make_error(ErrorCode::kCorrupt, "'{}' changed on disk while it was written (xxh64 {}, expected {})", path,
+                      hex64(on_disk.digest()), hex64(written));
+  return final_sum.digest();
+}
+
+}  // namespace
+
 Result<StoreWriter> StoreWriter::create(const std::string& dir, uint32_t token_bytes) {
   LONGCTX_RETURN_IF_ERROR(make_dirs(dir));
   StoreWriter w;
   w.dir_ = dir;
   w.token_bytes_ = token_bytes;
+  w.tok_hash_ = std::make_unique<Xxh64Stream>();
+  w.doc_hash_ = std::make_unique<Xxh64Stream>();
   LONGCTX_ASSIGN_OR_RETURN(w.tok_, FileWriter::open(dir + "/tokens.bin.partial", "wb"));
   LONGCTX_ASSIGN_OR_RETURN(w.doc_, FileWriter::open(dir + "/docs.bin.partial", "wb"));
   StoreHeader th = make_header(kTokensMagic, token_bytes, 0), dh = make_header(kDocsMagic, sizeof(DocRecord), 0);
   LONGCTX_RETURN_IF_ERROR(w.tok_.write_pod(th));
   LONGCTX_RETURN_IF_ERROR(w.doc_.write_pod(dh));
+  w.tok_hash_->update(&th, sizeof th);
+  w.doc_hash_->update(&dh, sizeof dh);
   return w;
 }
 
-Result<StoreWriter> StoreWriter::resume(const std::string& dir, uint32_t token_bytes, uint64_t num_tokens,
-                                        uint64_t num_docs) {
+Result<StoreWriter> StoreWriter::resume(const std::string& dir, uint32_t token_bytes, const StorePrefix& prefix) {
   StoreWriter w;
   w.dir_ = dir;
   w.token_bytes_ = token_bytes;
-  uint64_t tok_size = kStoreHeaderBytes + num_tokens * token_bytes;
-  uint64_t doc_size = kStoreHeaderBytes + num_docs * sizeof(DocRecord);
-  for (auto [name, size] : {std::pair{"/tokens.bin.partial", tok_size}, std::pair{"/docs.bin.partial", doc_size}}) {
-    std::string p = dir + name;
-    LONGCTX_ASSIGN_OR_RETURN(uint64_t have, file_size(p));
-    if (have < size)
-      return make_error(ErrorCode::kCorrupt, "cannot resume: '{}' has {} bytes, the checkpoint needs {}", p, have, size);
-    if (::truncate(p.c_str(), static_cast<off_t>(size)) != 0)
-      return make_error(ErrorCode::kIo, "cannot truncate '{}' to resume", p);
+  w.tok_hash_ = std::make_unique<Xxh64Stream>();
+  w.doc_hash_ = std::make_unique<Xxh64Stream>();
+  struct Part {
+    const char* name;
+    uint64_t bytes, want;
+    Xxh64Stream* h;
+  };
+  const Part parts[] = {{"/tokens.bin.partial", kStoreHeaderBytes + prefix.num_tokens * token_bytes, prefix.tokens_xxh64, w.tok_hash_.get()},
+                        {"/docs.bin.partial", kStoreHeaderBytes + prefix.num_docs * sizeof(DocRecord), prefix.docs_xxh64, w.doc_hash_.get()}};
+  for (const Part& p : parts) {
+    const std::string path = dir + p.name;
+    LONGCTX_RETURN_IF_ERROR(hash_prefix(path, p.bytes, p.h));
+    if (p.h->digest() != p.want)
+      return make_error(ErrorCode::kCorrupt, "'{}' does not match its checkpoint (xxh64 of its first {} bytes is {}, "
+                        "the checkpoint recorded {})", path, p.bytes, hex64(p.h->digest()), hex64(p.want));
+    if (::truncate(path.c_str(), static_cast<off_t>(p.bytes)) != 0)
+      return make_error(ErrorCode::kIo, "cannot truncate '{}' to resume", path);
   }
   LONGCTX_ASSIGN_OR_RETURN(w.tok_, FileWriter::open(dir + "/tokens.bin.partial", "ab"));
   LONGCTX_ASSIGN_OR_RETURN(w.doc_, FileWriter::open(dir + "/docs.bin.partial", "ab"));
-  w.num_tokens_ = num_tokens;
-  w.num_docs_ = num_docs;
+  w.num_tokens_ = prefix.num_tokens;
+  w.num_docs_ = prefix.num_docs;
   return w;
+}
+
+StorePrefix StoreWriter::prefix() const {
+  return {num_tokens_, num_docs_, tok_hash_ ? tok_hash_->digest() : 0, doc_hash_ ? doc_hash_->digest() : 0};
 }
 
 uint16_t StoreWriter::domain_id(const std::string& name) {
@@ -240,10 +290,13 @@ Status StoreWriter::add(std::span<const uint32_t> tokens, uint64_t id_hash, uint
       buf16_[i] = static_cast<uint16_t>(tokens[i]);
     }
     LONGCTX_RETURN_IF_ERROR(tok_.write(buf16_.data(), buf16_.size() * 2));
+    tok_hash_->update(buf16_.data(), buf16_.size() * 2);
   } else {
     LONGCTX_RETURN_IF_ERROR(tok_.write(tokens.data(), tokens.size() * 4));
+    tok_hash_->update(tokens.data(), tokens.size() * 4);
   }
   LONGCTX_RETURN_IF_ERROR(doc_.write_pod(r));
+  doc_hash_->update(&r, sizeof r);
   num_tokens_ += tokens.size();
   ++num_docs_;
   return Status::ok();
@@ -254,94 +307,41 @@ Status StoreWriter::sync() {
   return doc_.sync();
 }
 
-Status StoreWriter::finish(nlohmann::json manifest) {
+Result<nlohmann::json> StoreWriter::finalize(nlohmann::json manifest) {
   LONGCTX_RETURN_IF_ERROR(tok_.close());
   LONGCTX_RETURN_IF_ERROR(doc_.close());
-  // Fix the headers' counts in place.
-  for (auto [name, hdr] : {std::pair{"/tokens.bin.partial", make_header(kTokensMagic, token_bytes_, num_tokens_)},
-                           std::pair{"/docs.bin.partial", make_header(kDocsMagic, sizeof(DocRecord), num_docs_)}}) {
-    std::FILE* raw = std::fopen((dir_ + name).c_str(), "r+b");
-    if (!raw) return make_error(ErrorCode::kIo, "cannot reopen '{}{}'", dir_, name);
-    bool ok = std::fwrite(&hdr, sizeof hdr, 1, raw) == 1;
-    ok = (std::fflush(raw) == 0) && ok;
-    ok = (::fsync(fileno(raw)) == 0) && ok;
-    std::fclose(raw);
-    if (!ok) return make_error(ErrorCode::kIo, "cannot write the header of '{}{}'", dir_, name);
-  }
-  LONGCTX_ASSIGN_OR_RETURN(uint64_t tsum, checksum_file(dir_ + "/tokens.bin.partial"));
-  LONGCTX_ASSIGN_OR_RETURN(uint64_t dsum, checksum_file(dir_ + "/docs.bin.partial"));
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t tsum, seal_partial_file(dir_ + "/tokens.bin.partial",
+                                                            make_header(kTokensMagic, token_bytes_, num_tokens_), tok_hash_->digest()));
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t dsum, seal_partial_file(dir_ + "/docs.bin.partial",
+                                                            make_header(kDocsMagic, sizeof(DocRecord), num_docs_), doc_hash_->digest()));
   manifest["format"] = {{"name", "longctx-document-store"}, {"version", kStoreVersion}, {"token_bytes", token_bytes_}};
   manifest["domains"] = domains_;
   manifest["counts"]["documents"] = num_docs_;
   manifest["counts"]["tokens"] = num_tokens_;
   manifest["checksums"] = {{"tokens.bin", hex64(tsum)}, {"docs.bin", hex64(dsum)}};
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(dir_ + "/manifest.json.partial", manifest));
-  LONGCTX_ASSIGN_OR_RETURN(bool done, complete_interrupted_publish(dir_));
-  (void)done;
-  return Status::ok();
+  return manifest;
+}
+
+Status StoreWriter::finish(nlohmann::json manifest) {
+  LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, finalize(std::move(manifest)));
+  return publish_manifest_last(dir_, kinds::kDocumentStore.published, kinds::kDocumentStore.manifest, m);
 }
 
 Result<bool> complete_interrupted_publish(const std::string& dir) {
-  if (!file_exists(dir + "/manifest.json.partial")) return false;
-  for (const char* f : {"/tokens.bin", "/docs.bin"}) {
-    std::string partial = dir + f + std::string(".partial");
-    if (file_exists(partial)) LONGCTX_RETURN_IF_ERROR(rename_file(partial, dir + f));
-    else if (!file_exists(dir + f))
-      return make_error(ErrorCode::kCorrupt, "'{}': cannot finish publishing the store: '{}' is missing", dir, dir + f);
-  }
-  LONGCTX_RETURN_IF_ERROR(rename_file(dir + "/manifest.json.partial", dir + "/manifest.json"));
-  LONGCTX_RETURN_IF_ERROR(sync_directory(dir));
-  return true;
-}
-
-Status remove_store_files(const std::string& dir) {
-  for (const char* f : {"manifest.json", "manifest.json.partial", "tokens.bin", "docs.bin", "tokens.bin.partial",
-                        "docs.bin.partial", "resume.json"})
-    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(dir + "/" + f));
-  return Status::ok();
+  return complete_publish(dir, kinds::kDocumentStore.published, kinds::kDocumentStore.manifest);
 }
 
 // ---------------- merge ----------------
-Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite) {
-  if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "store merge needs at least one input store");
-  std::error_code ec;
-  for (const auto& in : inputs) {
-    if (std::filesystem::exists(out_dir, ec) && std::filesystem::equivalent(in, out_dir, ec))
-      return make_error(ErrorCode::kInvalidArgument, "store merge: the output '{}' is also an input", out_dir);
-  }
-  for (size_t i = 0; i < inputs.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (std::filesystem::equivalent(inputs[i], inputs[j], ec))
-        return make_error(ErrorCode::kInvalidArgument, "store merge: '{}' is given twice", inputs[i]);
-  LONGCTX_RETURN_IF_ERROR(make_dirs(out_dir));
-  LONGCTX_ASSIGN_OR_RETURN(DirLock lock, DirLock::acquire(out_dir));
-  if (file_exists(out_dir + "/manifest.json") || file_exists(out_dir + "/manifest.json.partial")) {
-    if (!overwrite)
-      return make_error(ErrorCode::kInvalidArgument, "'{}' already holds a store; choose another --out or pass --overwrite", out_dir);
-  }
-  LONGCTX_RETURN_IF_ERROR(remove_store_files(out_dir));
-  std::vector<DocumentStore> stores;
-  for (const auto& in : inputs) {
-    // open() checks docs.bin; tokens.bin is checked below as it is copied (checksum and ids).
-    LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(in));
-    stores.push_back(std::move(s));
-  }
-  const auto& m0 = stores[0].manifest();
-  for (size_t i = 1; i < stores.size(); ++i) {
-    const auto& m = stores[i].manifest();
-    if (m.value("/tokenizer/checksum"_json_pointer, std::string()) != m0.value("/tokenizer/checksum"_json_pointer, std::string()))
-      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}' and '{}': they were made with different tokenizers",
-                        inputs[0], inputs[i]);
-    if (stores[i].token_bytes() != stores[0].token_bytes())
-      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}': token width differs", inputs[i]);
-  }
+namespace {
+
+// Concatenates the stores' documents into a new store in `out_dir`; returns its manifest.
+Result<nlohmann::json> write_merged_store(const std::vector<DocumentStore>& stores, const std::string& out_dir) {
   LONGCTX_ASSIGN_OR_RETURN(StoreWriter w, StoreWriter::create(out_dir, stores[0].token_bytes()));
   nlohmann::json files = nlohmann::json::array();
   BadRecordStats dropped;  // merged in task order: the same counts and first examples as one run
   uint64_t text_bytes = 0;
   std::vector<uint32_t> toks;
-  for (size_t si = 0; si < stores.size(); ++si) {
-    const auto& s = stores[si];
+  for (const auto& s : stores) {
     uint32_t file_base = static_cast<uint32_t>(files.size());
     for (const auto& f : s.manifest()["files"]) files.push_back(f);
     std::vector<uint16_t> remap;
@@ -362,14 +362,53 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
     if (m.contains("dropped")) dropped.merge(BadRecordStats::from_json(m["dropped"]));
     text_bytes += m.value("/counts/text_bytes"_json_pointer, uint64_t{0});
   }
+  const auto& m0 = stores[0].manifest();
   nlohmann::json manifest = nlohmann::json::object();
   manifest["tokenizer"] = m0.value("tokenizer", nlohmann::json::object());
   manifest["corpus"] = m0.value("corpus", nlohmann::json::object());
   manifest["files"] = files;
-  manifest["merged_from"] = inputs.size();
+  manifest["merged_from"] = stores.size();
   manifest["dropped"] = dropped.to_json();
   manifest["counts"]["text_bytes"] = text_bytes;
-  return w.finish(manifest);
+  return w.finalize(manifest);
+}
+
+}  // namespace
+
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite) {
+  if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "store merge needs at least one input store");
+  std::error_code ec;
+  for (const auto& in : inputs) {
+    if (std::filesystem::exists(out_dir, ec) && std::filesystem::equivalent(in, out_dir, ec))
+      return make_error(ErrorCode::kInvalidArgument, "store merge: the output '{}' is also an input", out_dir);
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (std::filesystem::equivalent(inputs[i], inputs[j], ec))
+        return make_error(ErrorCode::kInvalidArgument, "store merge: '{}' is given twice", inputs[i]);
+  std::vector<DocumentStore> stores;
+  nlohmann::json fingerprint = nlohmann::json::array();
+  for (const auto& in : inputs) {
+    // open() checks docs.bin; tokens.bin is checked as it is copied (checksum and ids), before
+    // anything is published.
+    LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(in));
+    fingerprint.push_back(s.manifest().value("checksums", nlohmann::json::object()));
+    stores.push_back(std::move(s));
+  }
+  const auto& m0 = stores[0].manifest();
+  for (size_t i = 1; i < stores.size(); ++i) {
+    const auto& m = stores[i].manifest();
+    if (m.value("/tokenizer/checksum"_json_pointer, std::string()) != m0.value("/tokenizer/checksum"_json_pointer, std::string()))
+      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}' and '{}': they were made with different tokenizers",
+                        inputs[0], inputs[i]);
+    if (stores[i].token_bytes() != stores[0].token_bytes())
+      return make_error(ErrorCode::kInvalidArgument, "cannot merge '{}': token width differs", inputs[i]);
+  }
+  LONGCTX_ASSIGN_OR_RETURN(
+      RunDir run, RunDir::open({out_dir, &kinds::kDocumentStore, fingerprint, overwrite, /*resumable=*/false}));
+  auto manifest = write_merged_store(stores, out_dir);
+  if (!manifest.is_ok()) return run.fail(manifest.status());
+  return run.fail(run.publish(*manifest));
 }
 
 }  // namespace longctx

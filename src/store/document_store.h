@@ -6,6 +6,7 @@
 // Both binary files start with a magic and a version that readers check.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.h"
+#include "core/hash.h"
 #include "core/status.h"
 
 namespace longctx {
@@ -93,15 +95,24 @@ class DocumentStore {
   nlohmann::json manifest_;
 };
 
+// What a resumed StoreWriter continues from: the partial files' lengths (in items) and the xxh64
+// of each file's bytes up to there (its placeholder header included), recorded at a checkpoint.
+struct StorePrefix {
+  uint64_t num_tokens = 0, num_docs = 0;
+  uint64_t tokens_xxh64 = 0, docs_xxh64 = 0;
+};
+
 // Streaming writer used by tokenization and merge. Writes tokens.bin/docs.bin under temporary
-// names ("<name>.partial"), so a crash never leaves a store that looks complete; finish() fixes
-// the headers, computes checksums, renames into place and writes manifest.json last.
+// names ("<name>.partial"), so a crash never leaves a store that looks complete. It hashes every
+// byte it writes, so a checkpoint can record the checksum of what is on disk (prefix()) and a
+// resumed writer can check the partial files before it continues; finalize() checks the whole
+// files once more while it computes the manifest's checksums.
 class StoreWriter {
  public:
-  // resume: reopen existing .partial files truncated to the given sizes (in items).
   static Result<StoreWriter> create(const std::string& dir, uint32_t token_bytes);
-  static Result<StoreWriter> resume(const std::string& dir, uint32_t token_bytes, uint64_t num_tokens,
-                                    uint64_t num_docs);
+  // Reopens existing .partial files truncated to `prefix` after checking their checksums up to
+  // there; kCorrupt when a file is shorter or its bytes differ (the caller starts over).
+  static Result<StoreWriter> resume(const std::string& dir, uint32_t token_bytes, const StorePrefix& prefix);
   StoreWriter() = default;
   StoreWriter(StoreWriter&&) noexcept = default;
   StoreWriter& operator=(StoreWriter&&) noexcept = default;
@@ -112,17 +123,23 @@ class StoreWriter {
   Status add(std::span<const uint32_t> tokens, uint64_t id_hash, uint64_t record, uint32_t file_index,
              uint16_t domain, uint64_t text_bytes);
   Status sync();  // flush + fsync both partial files (before a resume checkpoint is recorded)
+  StorePrefix prefix() const;  // lengths and checksums of everything added so far
   uint64_t num_tokens() const { return num_tokens_; }
   uint64_t num_docs() const { return num_docs_; }
   const std::vector<std::string>& domains() const { return domains_; }
   void set_domains(std::vector<std::string> d) { domains_ = std::move(d); }
-  // `manifest` gets "format", "counts", "domains", "checksums" filled in and is written last.
+  // Closes the partial files, fixes their headers and returns `manifest` with "format", "counts",
+  // "domains" and "checksums" filled in, ready to publish (RunDir::publish). kCorrupt when a file's
+  // bytes on disk are not the bytes written.
+  Result<nlohmann::json> finalize(nlohmann::json manifest);
+  // finalize() + manifest-last publish into the directory, for writers without a run lifecycle.
   Status finish(nlohmann::json manifest);
 
  private:
   std::string dir_;
   uint32_t token_bytes_ = 2;
   FileWriter tok_, doc_;
+  std::unique_ptr<Xxh64Stream> tok_hash_, doc_hash_;  // of every byte written to each file
   uint64_t num_tokens_ = 0, num_docs_ = 0;
   std::vector<std::string> domains_;
   std::unordered_map<std::string, uint16_t> domain_index_;
@@ -133,15 +150,12 @@ class StoreWriter {
 // manifest.json.partial renamed to manifest.json. If a run died in between, this finishes the
 // renames (the data was complete) and returns true; returns false when there was nothing to do.
 Result<bool> complete_interrupted_publish(const std::string& dir);
-// Removes a store's files (finished or partial, with its resume checkpoint) from `dir`.
-Status remove_store_files(const std::string& dir);
-
-// xxh64 of a whole file (streamed).
-Result<uint64_t> checksum_file(const std::string& path);
 
 // Joins stores (task outputs) in the given order into one: domain tables are united in order of
 // first appearance, file tables concatenated, dropped-record counts summed. The result equals a
 // single run over the union of the inputs when the stores are the `--task i/N` outputs in order.
+// The output follows the run lifecycle (core/run_dir.h): only a document store is replaced, and
+// only with `overwrite`.
 Status merge_stores(const std::vector<std::string>& inputs, const std::string& out_dir, bool overwrite = false);
 
 }  // namespace longctx

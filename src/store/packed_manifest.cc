@@ -6,6 +6,7 @@
 
 #include "core/file_io.h"
 #include "core/json_util.h"
+#include "core/run_dir.h"
 
 namespace longctx {
 
@@ -120,8 +121,8 @@ Result<PackedManifest> read_packed_manifest(const std::string& dir) {
   if (!file_exists(path)) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.path().extension() == ".lcpk")
-        return make_error(ErrorCode::kCorrupt, "'{}' holds shards but no manifest.json: an unfinished mixture (rerun the same `longctx mix` command to finish it)", dir);
+      if (e.path().extension() == ".lcpk" || e.path().filename() == "resume.json")
+        return make_error(ErrorCode::kCorrupt, "'{}' is an unfinished mixture ({})", dir, describe_unfinished_run(dir));
     return make_error(ErrorCode::kNotFound, "'{}' is not a packed mixture: no manifest.json", dir);
   }
   LONGCTX_ASSIGN_OR_RETURN(nlohmann::json j, read_json_file(path));

@@ -5,6 +5,8 @@
 #include "mix/mixture.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -457,9 +459,24 @@ TEST(MixRun, SameBytesAcrossThreadsTasksAndResume) {
   EXPECT_FALSE(merge_mix_tasks({root + "/task0"}, root + "/bad").is_ok());
 
   // Resume: a killed run left some shards, a temporary file and no manifest; a damaged shard
-  // (truncated) must be rewritten. Rerunning the same command ends with the same bytes.
-  std::string d = root + "/t2";
-  std::filesystem::remove(d + "/manifest.json");
+  // (truncated) must be rewritten. Rerunning the same command ends with the same bytes. The kill:
+  // a child process runs the mix and exits hard once its 11th (last) shard is recorded in the
+  // resume state, before the manifest is written.
+  std::string d = root + "/killed";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    MixRunConfig kc = rc;
+    kc.out_dir = d;
+    auto r = run_mix(*store, kc, [](const ProgressSnapshot& p) {
+      if (p.checkpoints >= 11) std::_Exit(137);
+    });
+    std::_Exit(r.is_ok() ? 0 : 1);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 137) << wstatus;
+  ASSERT_FALSE(file_exists(d + "/manifest.json"));
   std::filesystem::remove(d + "/shard-00003.lcpk");
   std::filesystem::resize_file(d + "/shard-00007.lcpk", 100);
   ASSERT_TRUE(write_file_atomic(d + "/shard-00005.lcpk.tmp", "garbage").is_ok());

@@ -1,0 +1,122 @@
+// Resume integrity (core/run_dir.h), through the real binary: a killed run's files are checked
+// against the checksums its checkpoint recorded before anything is reused, a run that failed on bad
+// data is never called "interrupted", and files without resume state are not trusted. The kills
+// use the CLI's test hooks (LONGCTX_TEST_KILL_AFTER_DOCS / _CHECKPOINTS: exit 137, no clean-up).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "adversarial_util.h"
+#include "core/json_util.h"
+
+namespace longctx::adversarial {
+namespace {
+
+namespace fs = std::filesystem;
+
+void flip_byte(const std::string& path, uint64_t offset) {
+  std::string bytes = read_all(path);
+  ASSERT_LT(offset, bytes.size()) << path;
+  bytes[offset] = static_cast<char>(bytes[offset] ^ 0x5A);
+  std::FILE* f = std::fopen(path.c_str(), "r+b");  // in place, as a disk error would
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+}
+
+CommandResult killed(const std::string& hook, const std::string& args) {
+  return run_command(hook + " " + std::string(LONGCTX_BINARY) + " -q " + args);
+}
+
+// Repro: after a kill, a flipped byte in tokens.bin.partial was trusted by resume and the final
+// verify said ok on data that differs from a clean run.
+TEST(ResumeIntegrity, TokenizeStartsOverWhenThePartialPrefixChanged) {
+  std::string d = scratch_dir("adv-resume-tok");
+  testing::write_small_corpus(d + "/corpus", 5, 40);
+  const std::string model = testing::tiny_tokenizer();
+  const std::string common = "tokenize " + d + "/corpus --tokenizer " + model + " --threads 2 --batch-bytes 4096 --checkpoint-bytes 20000 --out ";
+  ASSERT_EQ(run_longctx(common + d + "/clean").exit_code, 0);
+  auto k = killed("LONGCTX_TEST_KILL_AFTER_DOCS=90", common + d + "/out");
+  ASSERT_EQ(k.exit_code, 137) << k.output;
+  auto ck = read_json_file(d + "/out/resume.json");
+  ASSERT_TRUE(ck.is_ok());
+  const uint64_t tokens = (*ck)["state"]["tokens"].get<uint64_t>();
+  ASSERT_GT(tokens, 10u);
+  flip_byte(d + "/out/tokens.bin.partial", 32 + 2 * (tokens / 2));  // inside the checkpointed prefix
+  auto r = run_longctx(common + d + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "tokens.bin.partial' does not match its checkpoint")) << r.output;
+  EXPECT_TRUE(contains(r.output, "starting over")) << r.output;
+  EXPECT_FALSE(contains(r.output, "resumed an interrupted run")) << r.output;
+  EXPECT_EQ(read_all(d + "/out/tokens.bin"), read_all(d + "/clean/tokens.bin"));
+  EXPECT_EQ(read_all(d + "/out/docs.bin"), read_all(d + "/clean/docs.bin"));
+  EXPECT_EQ(run_longctx("store verify " + d + "/out").exit_code, 0);
+}
+
+// Repro: a flipped byte in a finished shard was reused by resume, and the manifest recorded the
+// damaged shard's checksum so `verify` said ok.
+TEST(ResumeIntegrity, MixRewritesAFinishedShardWhoseChecksumChanged) {
+  std::string d = scratch_dir("adv-resume-mix");
+  std::string store = small_store(d + "/store");
+  ASSERT_EQ(run_longctx(mix_args(store, d + "/clean")).exit_code, 0);
+  auto k = killed("LONGCTX_TEST_KILL_AFTER_CHECKPOINTS=1", mix_args(store, d + "/out") + " --threads 1");
+  ASSERT_EQ(k.exit_code, 137) << k.output;
+  ASSERT_TRUE(file_exists(d + "/out/shard-00000.lcpk"));
+  ASSERT_FALSE(file_exists(d + "/out/manifest.json"));
+  flip_byte(d + "/out/shard-00000.lcpk", 64 + 100);  // a token of the first chunk
+  auto r = run_longctx(mix_args(store, d + "/out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "shard-00000.lcpk does not match the checksum recorded when it was written")) << r.output;
+  EXPECT_TRUE(contains(r.output, "(0 reused)")) << r.output;
+  EXPECT_TRUE(tree(d + "/out") == tree(d + "/clean"));
+  EXPECT_EQ(run_longctx("verify " + d + "/out").exit_code, 0);
+
+  // An intact finished shard is reused.
+  k = killed("LONGCTX_TEST_KILL_AFTER_CHECKPOINTS=1", mix_args(store, d + "/out2") + " --threads 1");
+  ASSERT_EQ(k.exit_code, 137) << k.output;
+  r = run_longctx(mix_args(store, d + "/out2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "(1 reused)")) << r.output;
+  EXPECT_TRUE(tree(d + "/out2") == tree(d + "/clean"));
+}
+
+// Shards without a manifest or resume state (a finished mixture whose manifest was deleted, or an
+// older version's run) cannot be checked, so they are not reused unless --overwrite starts over.
+TEST(ResumeIntegrity, ShardsWithoutResumeStateAreNotTrusted) {
+  std::string d = scratch_dir("adv-resume-nostate");
+  std::string store = small_store(d + "/store");
+  ASSERT_EQ(run_longctx(mix_args(store, d + "/mix")).exit_code, 0);
+  const auto clean = tree(d + "/mix");
+  fs::remove(d + "/mix/manifest.json");
+  flip_byte(d + "/mix/shard-00001.lcpk", 64 + 10);
+  auto r = run_longctx(mix_args(store, d + "/mix"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "neither its manifest nor resume state")) << r.output;
+  r = run_longctx(mix_args(store, d + "/mix") + " --overwrite");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(tree(d + "/mix") == clean);
+}
+
+// Repro: a run that stopped on bad data was described as "interrupted" afterwards.
+TEST(ResumeIntegrity, AFailedRunIsNotCalledInterrupted) {
+  std::string d = scratch_dir("adv-failed");
+  fs::create_directories(d + "/corpus");
+  ASSERT_TRUE(write_file_atomic(d + "/corpus/a.jsonl", "{\"text\": \"fine\"}\n{oops\n{\"text\": \"also fine\"}\n").is_ok());
+  const std::string args = "tokenize " + d + "/corpus --tokenizer " + testing::tiny_tokenizer() + " --out " + d + "/out";
+  auto r = run_longctx(args);
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "a.jsonl:2")) << r.output;
+  r = run_longctx("store info " + d + "/out");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "a run that failed")) << r.output;
+  EXPECT_TRUE(contains(r.output, "a.jsonl:2")) << r.output;
+  EXPECT_FALSE(contains(r.output, "interrupted")) << r.output;
+  r = run_longctx(args + " --skip-bad-records");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "discarded the partial output of an earlier run that failed")) << r.output;
+  EXPECT_FALSE(contains(r.output, "interrupted")) << r.output;
+  EXPECT_EQ(run_longctx("store verify " + d + "/out").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace longctx::adversarial
