@@ -123,13 +123,13 @@ bool store_recognise(const std::string& d) {
 // ---- mixture: packed directory (docs/mixing.md "Packed shards") ----
 bool mixture_member(std::string_view e) {
   e = untmp(e);
-  return one_of(e, {"manifest.json", "manifest.json.partial", "resume.json", "mix-params.json", "plan.json"}) ||
+  return one_of(e, {"manifest.json", "manifest.json.partial", "resume.json", "mix-params.json"}) ||
          numbered(e, "shard-", ".lcpk");
 }
-// What `mix --export` writes inside the mixture directory.
+// What `mix --export` and `mix --plan-only --out` write inside the mixture directory.
 bool mixture_attachment(std::string_view e) {
   e = untmp(e);
-  return one_of(e, {"rows.jsonl", "megatron.bin", "megatron.idx"}) || numbered(e, "llmc_", ".bin");
+  return one_of(e, {"rows.jsonl", "megatron.bin", "megatron.idx", "plan.json"}) || numbered(e, "llmc_", ".bin");
 }
 bool is_shard_name(std::string_view e) { return numbered(e, "shard-", ".lcpk"); }
 bool mixture_recognise(const std::string& d) {
@@ -358,6 +358,15 @@ Status check_output(const std::string& path, const OutputKind& kind, bool overwr
 
 bool output_finished(const std::string& dir, const OutputKind& kind) {
   return !kind.manifest.empty() && path_type(dir + "/" + std::string(kind.manifest)) == PathType::kRegular;
+}
+
+bool holds_kind_members(const std::string& dir, const OutputKind& kind) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != ".lock" && kind.member && kind.member(name)) return true;
+  }
+  return false;
 }
 
 Status remove_kind_files(const std::string& dir, const OutputKind& kind) {

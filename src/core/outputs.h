@@ -88,6 +88,8 @@ Status check_output(const std::string& path, const OutputKind& kind, bool overwr
 
 // Whether `dir` holds a finished output of directory kind `kind` (its manifest exists).
 bool output_finished(const std::string& dir, const OutputKind& kind);
+// Whether `dir` holds any member of directory kind `kind` (the lock file aside).
+bool holds_kind_members(const std::string& dir, const OutputKind& kind);
 // Removes the members and attachments of directory kind `kind` from `dir` (never anything else,
 // never the lock file); used by --overwrite and when a run starts over.
 Status remove_kind_files(const std::string& dir, const OutputKind& kind);

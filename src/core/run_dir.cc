@@ -97,7 +97,7 @@ Result<RunDir> RunDir::open(const Options& o) {
     if (!same && !failed.empty()) r.note(fmt::format("discarded the partial output of an earlier run that failed ({})", failed));
     else if (!same) r.note("discarded the partial output of an unfinished earlier run");
     LONGCTX_RETURN_IF_ERROR(remove_kind_files(o.dir, *o.kind));
-  } else if (o.kind->recognise(o.dir)) {
+  } else if (holds_kind_members(o.dir, *o.kind)) {
     // Files of this kind without a manifest or resume state: no way to know what made them.
     if (!o.overwrite)
       return make_error(ErrorCode::kInvalidArgument,

@@ -209,11 +209,15 @@ Result<StartPoint> open_store_writer(RunDir& run, uint32_t token_bytes) {
 Result<TokenizeSummary> summary_of_finished_store(const RunDir& run) {
   LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(run.path("manifest.json")));
   TokenizeSummary done;
-  done.resumed = true;
-  done.documents = done.resumed_documents = m["counts"].value("documents", uint64_t{0});
-  done.tokens = m["counts"].value("tokens", uint64_t{0});
-  done.text_bytes = m["counts"].value("text_bytes", uint64_t{0});
-  done.dropped = BadRecordStats::from_json(m.value("dropped", nlohmann::json::object()));
+  try {
+    done.resumed = true;
+    done.documents = done.resumed_documents = m.at("counts").at("documents").get<uint64_t>();
+    done.tokens = m.at("counts").at("tokens").get<uint64_t>();
+    done.text_bytes = m.at("counts").at("text_bytes").get<uint64_t>();
+    done.dropped = BadRecordStats::from_json(m.at("dropped"));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kCorrupt, "'{}': {}", run.path("manifest.json"), e.what());
+  }
   done.notes = run.notes();
   return done;
 }

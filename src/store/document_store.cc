@@ -155,6 +155,7 @@ namespace {
 
 // Streams the first `bytes` bytes of `path` through `h`; kCorrupt when the file is shorter.
 Status hash_prefix(const std::string& path, uint64_t bytes, Xxh64Stream* h) {
+  if (path_type(path) != PathType::kRegular) return make_error(ErrorCode::kCorrupt, "'{}' is missing or not a regular file", path);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return make_error(ErrorCode::kCorrupt, "'{}' is missing", path);
   std::vector<char> buf(1 << 20);
@@ -176,8 +177,7 @@ Status hash_prefix(const std::string& path, uint64_t bytes, Xxh64Stream* h) {
 // `written`), computes the checksum it will have with its final header, then writes that header
 // in place. Returns the final checksum.
 Result<uint64_t> seal_partial_file(const std::string& path, const StoreHeader& hdr, uint64_t written) {
-  std::FILE* f = std::fopen(path.c_str(), "r+b");
-  if (!f) return make_error(ErrorCode::kIo, "cannot reopen '{}'", path);
+  LONGCTX_ASSIGN_OR_RETURN(std::FILE* f, open_file_for_writing(path, "r+b"));
   Xxh64Stream on_disk, final_sum;
   std::vector<char> buf(1 << 20);
   bool first = true, ok = true;

@@ -189,6 +189,16 @@ TEST(RunDir, FilesOfTheKindWithoutResumeStateAreNotTrusted) {
   EXPECT_TRUE(file_exists(d + "/shard-00000.lcpk"));
 }
 
+TEST(RunDir, APlanWrittenByPlanOnlyIsKeptByTheMixThatFollows) {
+  std::string d = tmpdir("plan-then-mix");
+  put(d + "/plan.json", R"({"config": {}, "chunks": 4, "pieces": 9})");
+  EXPECT_EQ(identify_output(d), &kinds::kMixture);
+  auto run = RunDir::open({d, &kinds::kMixture, "fp"});
+  ASSERT_TRUE(run.is_ok()) << run.status().message();
+  EXPECT_EQ(run->start(), RunDir::Start::kFresh);
+  EXPECT_TRUE(file_exists(d + "/plan.json"));
+}
+
 // ---- the output policy for single files ----
 
 TEST(OutputPolicy, SpecialFilesAreRefusedAndNeverReplaced) {
