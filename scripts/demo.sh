@@ -4,7 +4,8 @@
 # statistics (table, Markdown, JSON, PNG and SVG figures), then build the paper's per-source
 # length-upsampled mixture (16K sequences) and show its report; then train a tiny base model at 256
 # tokens on that mixture and continue it at 2K tokens with a raised RoPE base (the paper's step,
-# in miniature), with loss curves. Reruns reuse finished steps.
+# in miniature), with loss curves. Reruns reuse finished steps and redraw the reports
+# (--overwrite replaces only files these commands wrote).
 set -euo pipefail
 out="${1:-demo-out}"
 bin="$(cd "$(dirname "$0")/.." && pwd)/build/release/src/cli/longctx"
@@ -24,13 +25,13 @@ step "3/7 tokenize -> document store $out/store"
 
 step "4/7 statistics: domain x length distribution"
 "$bin" stats "$out/store" --json "$out/stats.json" --markdown "$out/stats.md" \
-  --figure "$out/stats.png" --figure "$out/stats.svg"
+  --figure "$out/stats.png" --figure "$out/stats.svg" --overwrite
 printf '\nfigures: %s/stats.png %s/stats.svg; tables: %s/stats.md %s/stats.json\n' "$out" "$out" "$out" "$out"
 
 step "5/7 mixture: per-source length upsampling (paper section 3), 4M tokens in 16K sequences -> $out/mix"
 [ -f "$out/mix/manifest.json" ] || "$bin" mix "$out/store" --strategy per-source-upsample --long-share 0.7 \
   --tokens 4M --seq-len 16K --seed 1 --out "$out/mix" --export jsonl > "$out/mix.log"
-"$bin" mix report "$out/mix" --markdown "$out/mix.md" --json "$out/mix.json" --figure "$out/mix.png" --figure "$out/mix.svg"
+"$bin" mix report "$out/mix" --markdown "$out/mix.md" --json "$out/mix.json" --figure "$out/mix.png" --figure "$out/mix.svg" --overwrite
 "$bin" verify "$out/mix"
 "$bin" inspect "$out/mix" --chunk 0 --tokenizer "$out/tokenizer.model" | head -12 || true
 printf '\nmixture: %s/mix (shards + manifest), report %s/mix.md, figures %s/mix.png %s/mix-domains.png\n' "$out" "$out" "$out" "$out"

@@ -1,14 +1,40 @@
 #include "cli/cli_util.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 
 #include "core/units.h"
 #include "core/validate.h"
 
 namespace longctx::cli {
+
+Status check_outputs(const std::vector<OutputSpec>& outputs, bool overwrite) {
+  for (const OutputSpec& o : outputs)
+    if (!o.path.empty()) LONGCTX_RETURN_IF_ERROR(check_output(o.path, *o.kind, overwrite, o.flag));
+  return Status::ok();
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes) fmt::print(stderr, "note: {}\n", n);
+}
+
+ProgressFn with_test_kill_hooks(ProgressFn fn) {
+  auto limit = [](const char* name) -> uint64_t {
+    const char* v = std::getenv(name);
+    return v ? std::strtoull(v, nullptr, 10) : 0;
+  };
+  const uint64_t docs = limit("LONGCTX_TEST_KILL_AFTER_DOCS"), checkpoints = limit("LONGCTX_TEST_KILL_AFTER_CHECKPOINTS");
+  if (!docs && !checkpoints) return fn;
+  return [fn, docs, checkpoints](const ProgressSnapshot& s) {
+    if (fn) fn(s);
+    if ((docs && s.docs >= docs) || (checkpoints && s.checkpoints >= checkpoints))
+      ::kill(::getpid(), SIGKILL);  // kill -9: no clean-up, no flush
+  };
+}
 
 bool& global_quiet() {
   static bool q = false;

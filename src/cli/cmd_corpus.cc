@@ -20,6 +20,7 @@ Status CorpusSampleOptions::validate() const {
 }
 
 Status run_corpus_sample(const CorpusSampleOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.config.out_dir, &kinds::kSampleCorpus, "--out"}}, o.config.overwrite));
   ProgressBar bar("sample");
   auto r = build_sample_corpus(o.config, bar.fn());
   bar.finish();
@@ -46,10 +47,12 @@ Result<SynthConfig> CorpusSynthOptions::to_config() const {
 
 Status run_corpus_synth(const CorpusSynthOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(SynthConfig cfg, o.to_config());
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{cfg.out_dir, &kinds::kSynthCorpus, "--out"}}, cfg.overwrite));
   ProgressBar bar("synth");
   auto r = build_synth_corpus(cfg, bar.fn());
   bar.finish();
   LONGCTX_RETURN_IF_ERROR(r.status());
+  print_notes(r->notes);
   fmt::print("synthetic corpus: {} shards, {} documents, {} in {}\n", r->shards, r->documents,
              format_bytes(static_cast<double>(r->bytes)), cfg.out_dir);
   return Status::ok();
@@ -66,7 +69,7 @@ void register_corpus_commands(CLI::App& app) {
     add_number(c, "--shards", o->config.num_shards, "Number of train shards");
     add_number(c, "--holdout", o->config.holdout_fraction, "Fraction of documents written to validation/");
     add_number(c, "--threads", o->config.threads, "Worker threads (0 = all cores)");
-    c->add_flag("--overwrite", o->config.overwrite, "Rebuild an existing sample corpus");
+    c->add_flag("--overwrite", o->config.overwrite, "Rebuild an existing sample corpus (never any other directory)");
     set_examples(c, {"longctx corpus sample --out data/sample"},
                  "  -> data/sample/train/chunk1/example_train_{0..7}.jsonl.zst, validation/..., sample.json");
     set_run(c, o, run_corpus_sample);

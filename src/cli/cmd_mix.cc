@@ -1,6 +1,7 @@
 // longctx mix | mix report | mix compare | mix synth-store | mix merge | export | inspect | verify
 #include "cli/cmd_mix.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -48,6 +49,17 @@ Status set_special_ids(const MixOptions& o, const DocumentStore& store, MixConfi
   return Status::ok();
 }
 
+// The outputs of a mixture report: JSON, Markdown, and two files per --figure (draw_mix_figure).
+std::vector<OutputSpec> report_outputs(const std::string& json, std::string_view json_flag, const std::string& md,
+                                       std::string_view md_flag, const std::vector<std::string>& figs) {
+  std::vector<OutputSpec> out = {{json, &kinds::kReportJson, json_flag}, {md, &kinds::kMarkdown, md_flag}};
+  for (const auto& f : figs) {
+    out.push_back({f, &kinds::kFigure, "--figure"});
+    out.push_back({mix_domains_figure_path(f), &kinds::kFigure, "--figure"});
+  }
+  return out;
+}
+
 Status write_report_files(const MixReport& r, const std::string& json, const std::string& md, const std::vector<std::string>& figs) {
   if (!json.empty()) LONGCTX_RETURN_IF_ERROR(write_json_atomic(json, report_json(r)));
   if (!md.empty()) LONGCTX_RETURN_IF_ERROR(write_file_atomic(md, report_markdown(r)));
@@ -58,7 +70,37 @@ Status write_report_files(const MixReport& r, const std::string& json, const std
   return Status::ok();
 }
 
-// Exports a packed mixture directory and verifies what was written.
+// llm.c shards already written under `prefix` ("PREFIX_000000.bin", ...).
+std::vector<std::string> existing_llmc_shards(const std::string& prefix) {
+  std::vector<std::string> out;
+  const std::string dir = parent_directory(prefix), base = prefix.substr(prefix.find_last_of('/') + 1) + "_";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == base.size() + 10 && name.compare(0, base.size(), base) == 0 && name.compare(name.size() - 4, 4, ".bin") == 0 &&
+        name.find_first_not_of("0123456789", base.size()) == name.size() - 4)
+      out.push_back(dir + "/" + name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The export's output files, checked before any work. llm.c: every existing PREFIX_NNNNNN.bin
+// (an export with fewer shards must not leave stale ones behind, so with --overwrite they are
+// removed once checked: they are all llm.c shards).
+Status prepare_export_outputs(const std::string& format, const std::string& out, bool overwrite) {
+  if (format == "megatron")
+    return check_outputs({{out + ".bin", &kinds::kMegatronExport, "--out"}, {out + ".idx", &kinds::kMegatronExport, "--out"}}, overwrite);
+  if (format == "jsonl") return check_outputs({{out, &kinds::kJsonlRows, "--out"}}, overwrite);
+  const std::vector<std::string> old = existing_llmc_shards(out);
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{fmt::format("{}_{:06d}.bin", out, 0), &kinds::kLlmcShard, "--out"}}, overwrite));
+  for (const auto& f : old) LONGCTX_RETURN_IF_ERROR(check_outputs({{f, &kinds::kLlmcShard, "--out"}}, overwrite));
+  for (const auto& f : old) LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(f));
+  return Status::ok();
+}
+
+// Exports a packed mixture directory and verifies what was written ("-": JSON lines to standard
+// output, not read back).
 Status export_and_verify(const std::string& dir, const std::string& format, const std::string& out) {
   LONGCTX_ASSIGN_OR_RETURN(PackedDataset d, open_packed_dir(dir));
   Result<ExportSummary> r = make_error(ErrorCode::kInvalidArgument, "unknown export format '{}': expected megatron, llmc or jsonl", format);
@@ -66,6 +108,10 @@ Status export_and_verify(const std::string& dir, const std::string& format, cons
   else if (format == "llmc") r = export_llmc(d, out);
   else if (format == "jsonl") r = export_jsonl(d, out);
   LONGCTX_RETURN_IF_ERROR(r.status());
+  if (out == "-") {
+    fmt::print(stderr, "{}: {} sequences, {} tokens -> standard output\n", format, r->sequences, r->tokens);
+    return Status::ok();
+  }
   for (const auto& f : r->files)
     LONGCTX_RETURN_IF_ERROR(verify_export(f.size() > 4 && f.substr(f.size() - 4) == ".bin" && format == "megatron" ? out + ".idx" : f,
                                           d.manifest.vocab_size));
@@ -79,7 +125,7 @@ Status plan_only(const MixOptions& o, const DocumentStore& store, const MixConfi
   fmt::print("{}", plan_table(plan));
   if (o.out.empty()) return Status::ok();
   LONGCTX_RETURN_IF_ERROR(make_dirs(o.out));
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/plan.json", plan_json(plan)));
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/plan.json", plan_json(plan)));  // checked by check_mix_outputs
   fmt::print(stderr, "wrote {}/plan.json\n", o.out);
   return Status::ok();
 }
@@ -139,16 +185,32 @@ Status MixOptions::validate() const {
   return Status::ok();
 }
 
+// Every output of `mix` before any work: the mixture directory (or, with --plan-only, its plan.json
+// in a directory that is a mixture or unrelated) and the report files. The exports inside the
+// mixture directory belong to it (--overwrite removes them with the mixture).
+Status check_mix_outputs(const MixOptions& o) {
+  if (o.plan_only) {
+    if (o.out.empty()) return Status::ok();
+    LONGCTX_RETURN_IF_ERROR(check_output(o.out, kinds::kMixture, /*overwrite=*/true));
+    return check_outputs({{o.out + "/plan.json", &kinds::kPlanJson, "--out"}}, o.overwrite);
+  }
+  std::vector<OutputSpec> outs = report_outputs(o.report_json, "--report-json", o.report_md, "--report-markdown", o.figures);
+  outs.insert(outs.begin(), {o.out, &kinds::kMixture, "--out"});
+  return check_outputs(outs, o.overwrite);
+}
+
 Status run_mix(const MixOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(MixConfig cfg, o.to_config());
+  LONGCTX_RETURN_IF_ERROR(check_mix_outputs(o));
   LONGCTX_ASSIGN_OR_RETURN(DocumentStore store, DocumentStore::open(o.store));
   LONGCTX_RETURN_IF_ERROR(set_special_ids(o, store, &cfg));
   if (o.plan_only) return plan_only(o, store, cfg);
   LONGCTX_ASSIGN_OR_RETURN(MixRunConfig rc, o.to_run_config(cfg));
   ProgressBar bar("mix", global_quiet());
-  auto sum = longctx::run_mix(store, rc, bar.fn());
+  auto sum = longctx::run_mix(store, rc, with_test_kill_hooks(bar.fn()));
   bar.finish();
   LONGCTX_RETURN_IF_ERROR(sum.status());
+  print_notes(sum->notes);
   fmt::print("{} chunks x {} = {} tokens in {} shards ({} reused) -> {} ({:.1f}s, {:.1f}M tokens/s)\n", sum->chunks, cfg.seq_len,
              sum->tokens, sum->shards_written + sum->shards_reused, sum->shards_reused, o.out, sum->seconds,
              sum->tokens / std::max(sum->seconds, 1e-9) / 1e6);
@@ -166,12 +228,15 @@ Status run_mix(const MixOptions& o) {
 }
 
 Status run_mix_report(const MixReportOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs(report_outputs(o.json, "--json", o.markdown, "--markdown", o.figures), o.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(MixReport rep, read_mix_report(o.dir));
-  fmt::print("{}", report_table(rep));
+  if (o.json != "-" && o.markdown != "-") fmt::print("{}", report_table(rep));  // stdout is the data's when "-"
   return write_report_files(rep, o.json, o.markdown, o.figures);
 }
 
 Status run_mix_compare(const MixCompareOptions& o) {
+  std::vector<OutputSpec> outs = report_outputs("", "", o.markdown, "--markdown", o.figures);
+  LONGCTX_RETURN_IF_ERROR(check_outputs(outs, o.overwrite));
   std::vector<MixReport> reps;
   std::vector<std::string> names;
   for (const auto& d : o.dirs) {
@@ -180,7 +245,7 @@ Status run_mix_compare(const MixCompareOptions& o) {
     names.push_back(std::filesystem::path(d).filename().string());
   }
   const std::string table = compare_table(reps, names);
-  fmt::print("{}", table);
+  if (o.markdown != "-") fmt::print("{}", table);
   if (!o.markdown.empty()) LONGCTX_RETURN_IF_ERROR(write_file_atomic(o.markdown, table));
   for (const auto& f : o.figures) {
     LONGCTX_RETURN_IF_ERROR(draw_mix_figure(reps, names, true, f));
@@ -198,19 +263,24 @@ Result<SynthStoreConfig> MixSynthStoreOptions::to_config() const {
 
 Status run_mix_synth_store(const MixSynthStoreOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(SynthStoreConfig c, o.to_config());
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{c.out_dir, &kinds::kDocumentStore, "--out"}}, c.overwrite));
   LONGCTX_RETURN_IF_ERROR(build_synth_store(c));
   fmt::print("wrote synthetic store {} ({} tokens)\n", c.out_dir, c.tokens);
   return Status::ok();
 }
 
 Status run_mix_merge(const MixMergeOptions& o) {
-  LONGCTX_RETURN_IF_ERROR(merge_mix_tasks(o.inputs, o.out));
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kMixture, "--out"}}, o.overwrite));
+  LONGCTX_RETURN_IF_ERROR(merge_mix_tasks(o.inputs, o.out, o.overwrite));
   LONGCTX_RETURN_IF_ERROR(verify_packed_dir(o.out));
   fmt::print("merged {} tasks -> {} (verified)\n", o.inputs.size(), o.out);
   return Status::ok();
 }
 
-Status run_export(const ExportOptions& o) { return export_and_verify(o.dir, o.format, o.out); }
+Status run_export(const ExportOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(prepare_export_outputs(o.format, o.out, o.overwrite));
+  return export_and_verify(o.dir, o.format, o.out);
+}
 
 namespace {
 
@@ -315,7 +385,7 @@ CLI::App* add_mix_command(CLI::App& app) {
   c->add_option("--report-json", o->report_json, "Write the mixture report as JSON");
   c->add_option("--report-markdown", o->report_md, "Write the mixture report as Markdown");
   c->add_option("--figure", o->figures, "Draw the report (.png/.svg; also <stem>-domains.<ext>)");
-  c->add_flag("--overwrite", o->overwrite, "Replace a finished mixture in --out");
+  c->add_flag("--overwrite", o->overwrite, "Replace a finished mixture in --out and existing report files (never another kind of output)");
   set_examples(c,
                {"longctx mix data/store --strategy per-source-upsample --tokens 5B --seq-len 80K --out data/mix",
                 "longctx mix data/store --strategy cut --at 4096 --tokens 1B --seq-len 4K --out data/cut4k",
@@ -331,9 +401,10 @@ void add_mix_subcommands(CLI::App* c) {
     auto r = std::make_shared<MixReportOptions>();
     auto* s = c->add_subcommand("report", "Show the report of a finished mixture (table; JSON, Markdown, figures)");
     s->add_option("dir", r->dir, "Mixture directory")->required();
-    s->add_option("--json", r->json, "Write JSON");
-    s->add_option("--markdown", r->markdown, "Write Markdown");
-    s->add_option("--figure", r->figures, "Draw (.png/.svg)");
+    s->add_option("--json", r->json, "Write JSON ('-': standard output)");
+    s->add_option("--markdown", r->markdown, "Write Markdown ('-': standard output)");
+    s->add_option("--figure", r->figures, "Draw (.png/.svg; also <stem>-domains.<ext>)");
+    s->add_flag("--overwrite", r->overwrite, "Replace existing report files of the same kind");
     set_examples(s, {"longctx mix report data/mix --markdown mix.md --figure mix.png"});
     set_run(s, r, run_mix_report);
   }
@@ -342,7 +413,8 @@ void add_mix_subcommands(CLI::App* c) {
     auto* s = c->add_subcommand("compare", "Mixtures side by side: domain shares and long-document shares (paper Figure 2)");
     s->add_option("dirs", r->dirs, "Mixture directories")->required();
     s->add_option("--figure", r->figures, "Draw (.png/.svg; also <stem>-domains.<ext>)");
-    s->add_option("--markdown", r->markdown, "Write the comparison table as Markdown");
+    s->add_option("--markdown", r->markdown, "Write the comparison table as Markdown ('-': standard output)");
+    s->add_flag("--overwrite", r->overwrite, "Replace existing figures or Markdown written by longctx");
     set_examples(s, {"longctx mix compare data/mix data/cut4k --figure compare.svg"});
     set_run(s, r, run_mix_compare);
   }
@@ -352,6 +424,7 @@ void add_mix_subcommands(CLI::App* c) {
     s->add_option("--tokens", r->tokens, "Total tokens (K/M/B = 10^3/10^6/10^9)")->capture_default_str();
     s->add_option("--out", r->config.out_dir, "Store directory")->required();
     add_number(s, "--seed", r->config.seed, "Seed");
+    s->add_flag("--overwrite", r->config.overwrite, "Replace a document store in --out (never anything else)");
     set_examples(s, {"longctx mix synth-store --tokens 1B --out data/synth-store"});
     set_run(s, r, run_mix_synth_store);
   }
@@ -360,6 +433,7 @@ void add_mix_subcommands(CLI::App* c) {
     auto* s = c->add_subcommand("merge", "Join the outputs of `mix --task i/N` (N directories) into one mixture");
     s->add_option("inputs", r->inputs, "Task output directories")->required();
     s->add_option("--out", r->out, "Output directory")->required();
+    s->add_flag("--overwrite", r->overwrite, "Replace a finished mixture in --out (never anything else)");
     set_examples(s, {"longctx mix merge part0 part1 part2 part3 --out data/mix"});
     set_run(s, r, run_mix_merge);
   }
@@ -372,8 +446,10 @@ void add_mixture_commands(CLI::App& app) {
     auto* s = app.add_subcommand("export", "Export a packed mixture for other trainers: megatron (.bin/.idx), llmc shards, jsonl rows");
     s->add_option("dir", r->dir, "Mixture directory")->required();
     s->add_option("--format", r->format, "megatron, llmc or jsonl")->required()->check(CLI::IsMember({"megatron", "llmc", "jsonl"}));
-    s->add_option("--out", r->out, "Output prefix (megatron: PREFIX.bin/.idx; llmc: PREFIX_000000.bin; jsonl: the file)")->required();
-    set_examples(s, {"longctx export data/mix --format megatron --out data/mega"});
+    s->add_option("--out", r->out, "Output prefix (megatron: PREFIX.bin/.idx; llmc: PREFIX_000000.bin; jsonl: the file, '-' for standard output)")->required();
+    s->add_flag("--overwrite", r->overwrite, "Replace an earlier export of the same format (never a store's or a mixture's files)");
+    set_examples(s, {"longctx export data/mix --format megatron --out data/mega",
+                     "longctx export data/mix --format jsonl --out - | head -c 300"});
     set_run(s, r, run_export);
   }
   {

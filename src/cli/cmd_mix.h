@@ -35,8 +35,9 @@ struct MixOptions {
 Status run_mix(const MixOptions& o);
 
 struct MixReportOptions {
-  std::string dir, json, markdown;
+  std::string dir, json, markdown;  // json / markdown may be "-" (standard output)
   std::vector<std::string> figures;
+  bool overwrite = false;
   Status validate() const { return Status::ok(); }
 };
 Status run_mix_report(const MixReportOptions& o);
@@ -44,6 +45,7 @@ Status run_mix_report(const MixReportOptions& o);
 struct MixCompareOptions {
   std::vector<std::string> dirs, figures;
   std::string markdown;
+  bool overwrite = false;
   Status validate() const { return Status::ok(); }
 };
 Status run_mix_compare(const MixCompareOptions& o);
@@ -59,12 +61,14 @@ Status run_mix_synth_store(const MixSynthStoreOptions& o);
 struct MixMergeOptions {
   std::vector<std::string> inputs;
   std::string out;
+  bool overwrite = false;
   Status validate() const { return Status::ok(); }
 };
 Status run_mix_merge(const MixMergeOptions& o);
 
 struct ExportOptions {
-  std::string dir, format, out;
+  std::string dir, format, out;  // jsonl: out may be "-" (standard output)
+  bool overwrite = false;
   Status validate() const { return Status::ok(); }
 };
 Status run_export(const ExportOptions& o);

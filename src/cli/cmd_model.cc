@@ -9,6 +9,7 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "core/file_io.h"
+#include "core/run_dir.h"
 #include "core/units.h"
 #include "core/validate.h"
 #include "kernels/cpu/threads.h"
@@ -54,12 +55,19 @@ Status ModelInitOptions::validate() const {
 }
 
 Status run_model_init(const ModelInitOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kCheckpoint, "--out"}}, o.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(LlamaConfig c, read_config(o.config));
   LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, LlamaModel::create(c));
   init_params(c, o.seed, o.std, m.params());
   SaveOptions so;
   LONGCTX_ASSIGN_OR_RETURN(so.dtype, parse_save_dtype(o.dtype));
-  LONGCTX_RETURN_IF_ERROR(save_checkpoint(m, o.out, so));
+  // The run lifecycle (core/run_dir.h): only a checkpoint folder is replaced, --overwrite first
+  // removes all of the old one's files (no old shard survives beside new weights), and
+  // save_checkpoint writes config.json last.
+  const nlohmann::json fp = {{"config", o.config}, {"seed", o.seed}, {"std", o.std}, {"dtype", o.dtype}};
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({o.out, &kinds::kCheckpoint, fp, o.overwrite, /*resumable=*/false}));
+  LONGCTX_RETURN_IF_ERROR(run.fail(save_checkpoint(m, o.out, so)));
+  LONGCTX_RETURN_IF_ERROR(run.finish());
   fmt::print("initialised {} parameters (seed {}, std {:g}) -> {}\n", format_count(static_cast<double>(m.num_params())), o.seed, o.std, o.out);
   return Status::ok();
 }
@@ -86,6 +94,7 @@ Status run_model_info(const ModelInfoOptions& o) {
 Status ModelExportGgufOptions::validate() const { return parse_gguf_type(type).status(); }
 
 Status run_model_export_gguf(const ModelExportGgufOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kGguf, "--out"}}, o.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.dir));
   GgufOptions opt;
   LONGCTX_ASSIGN_OR_RETURN(opt.type, parse_gguf_type(o.type));
@@ -108,6 +117,7 @@ Status ModelForwardOptions::validate() const {
 }
 
 Status run_model_forward(const ModelForwardOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kNpy, "--out"}}, o.overwrite));
   cpu::set_num_threads(o.threads);
   LONGCTX_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_model_ids("--ids", o.ids));
   LONGCTX_ASSIGN_OR_RETURN(LlamaModel m, load_checkpoint(o.model));
@@ -121,7 +131,8 @@ Status run_model_forward(const ModelForwardOptions& o) {
   batch.inputs = ids.data(), batch.B = 1, batch.T = T;
   LONGCTX_RETURN_IF_ERROR(score.logits(batch, logits.data()));
   LONGCTX_RETURN_IF_ERROR(write_npy_f32(o.out, logits.data(), {T, V}));
-  fmt::print("logits ({}, {}) float32 -> {}\n", T, V, o.out);
+  // With --out - the array is standard output's; the message goes to standard error.
+  fmt::print(o.out == "-" ? stderr : stdout, "logits ({}, {}) float32 -> {}\n", T, V, o.out == "-" ? "standard output" : o.out);
   return Status::ok();
 }
 
@@ -228,6 +239,7 @@ void register_model_commands(CLI::App& app) {
     add_number(c, "--std", o->std, "Standard deviation of matrix weights (HF initializer_range)");
     c->add_option("--dtype", o->dtype, "f32, bf16 or f16")->capture_default_str();
     c->add_option("--out", o->out, "Output folder (config.json + model.safetensors)")->required();
+    c->add_flag("--overwrite", o->overwrite, "Replace a model checkpoint folder at --out, all of its weight files (never anything else)");
     set_examples(c, {"longctx model init --config config.json --seed 1 --dtype bf16 --out m"});
     set_run(c, o, run_model_init);
   }
@@ -247,6 +259,7 @@ void register_model_commands(CLI::App& app) {
     c->add_option("--name", o->name, "general.name")->capture_default_str();
     c->add_option("--tokenizer", o->tokenizer, "SentencePiece tokenizer.model (default: the model folder's, if any)");
     c->add_flag("--no-tokenizer", o->no_tokenizer, "Write weights only (llama.cpp cannot run such a file)");
+    c->add_flag("--overwrite", o->overwrite, "Replace an existing GGUF file at --out");
     set_examples(c, {"longctx model export-gguf m --out m.gguf"});
     set_run(c, o, run_model_export_gguf);
   }
@@ -255,9 +268,11 @@ void register_model_commands(CLI::App& app) {
     CLI::App* c = model->add_subcommand("forward", "Dump the logits of a token sequence as float32 .npy");
     c->add_option("--model", o->model, "Model folder")->required();
     c->add_option("--ids", o->ids, "Comma-separated token ids")->required();
-    c->add_option("--out", o->out, "Output .npy (shape [T, vocab])")->required();
+    c->add_option("--out", o->out, "Output .npy (shape [T, vocab]); '-': standard output")->required();
     add_number(c, "--threads", o->threads, "Threads (0 = all cores)");
-    set_examples(c, {"longctx model forward --model m --ids 1,15043,3186 --out logits.npy"});
+    c->add_flag("--overwrite", o->overwrite, "Replace an existing .npy file at --out");
+    set_examples(c, {"longctx model forward --model m --ids 1,15043,3186 --out logits.npy",
+                     "longctx model forward --model m --ids 1,15043 --out - | python3 -c 'import io, sys, numpy; print(numpy.load(io.BytesIO(sys.stdin.buffer.read())).shape)'"});
     set_run(c, o, run_model_forward);
   }
   {

@@ -14,6 +14,7 @@ struct ModelInitOptions {
   std::string config, out, dtype = "f32";
   uint64_t seed = 0;
   float std = 0.02f;
+  bool overwrite = false;
   Status validate() const;
 };
 Status run_model_init(const ModelInitOptions& o);
@@ -26,14 +27,15 @@ Status run_model_info(const ModelInfoOptions& o);
 
 struct ModelExportGgufOptions {
   std::string dir, out, type = "f16", name = "longctx", tokenizer;
-  bool no_tokenizer = false;
+  bool no_tokenizer = false, overwrite = false;
   Status validate() const;
 };
 Status run_model_export_gguf(const ModelExportGgufOptions& o);
 
 struct ModelForwardOptions {
-  std::string model, ids, out;
+  std::string model, ids, out;  // out may be "-" (standard output)
   int threads = 0;
+  bool overwrite = false;
   Status validate() const;
 };
 Status run_model_forward(const ModelForwardOptions& o);

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "core/file_io.h"
 #include "core/json_util.h"
@@ -16,10 +17,16 @@ Status StatsOptions::validate() const {
   // A store document has at most 2^32 - 1 tokens (docs/store.md: num_tokens is a u32), so larger
   // thresholds say nothing.
   for (uint64_t t : thresholds) LONGCTX_RETURN_IF_ERROR(check_range("--threshold", t, uint64_t{0}, uint64_t{UINT32_MAX}));
+  if (json == "-" || markdown == "-")
+    return make_error(ErrorCode::kInvalidArgument, "{} -: to print the statistics as JSON or Markdown, use --format json or --format markdown",
+                      json == "-" ? "--json" : "--markdown");
   return Status::ok();
 }
 
 Status run_stats(const StatsOptions& o) {
+  std::vector<OutputSpec> outs = {{o.json, &kinds::kStatsJson, "--json"}, {o.markdown, &kinds::kMarkdown, "--markdown"}};
+  for (const auto& f : o.figures) outs.push_back({f, &kinds::kFigure, "--figure"});
+  LONGCTX_RETURN_IF_ERROR(check_outputs(outs, o.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(DocumentStore s, DocumentStore::open(o.store));
   StatsConfig cfg;
   cfg.long_thresholds = o.thresholds;
@@ -45,6 +52,7 @@ void register_stats_commands(CLI::App& app) {
   c->add_option("--json", o->json, "Also write JSON to this file");
   c->add_option("--markdown", o->markdown, "Also write Markdown to this file");
   c->add_option("--figure", o->figures, "Draw the domain x length distribution (.png or .svg; repeatable)");
+  c->add_flag("--overwrite", o->overwrite, "Replace existing statistics files and figures of the same kind");
   set_examples(c, {"longctx stats data/store --figure stats.png --figure stats.svg --json stats.json"});
   set_run(c, o, run_stats);
 }

@@ -15,6 +15,7 @@ struct StatsOptions {
   std::vector<uint64_t> thresholds = {4096};
   std::string json, markdown, format = "table";
   std::vector<std::string> figures;
+  bool overwrite = false;
   Status validate() const;
 };
 Status run_stats(const StatsOptions& o);

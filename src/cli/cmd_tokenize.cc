@@ -45,20 +45,15 @@ Status TokenizeOptions::validate() const {
 
 Status run_tokenize(const TokenizeOptions& o) {
   LONGCTX_ASSIGN_OR_RETURN(TokenizeConfig cfg, o.to_config());
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{cfg.out_dir, &kinds::kDocumentStore, "--out"}}, cfg.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(TokenizerImpl which, parse_tokenizer_impl(o.impl));
   LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(cfg.tokenizer_path, which));
   if (!tok->impl_note().empty()) fmt::print(stderr, "tokenizer: {}\n", tok->impl_note());
   ProgressBar bar("tokenize");
-  // Test hook: simulate a crash (no clean-up at all) after this many documents are written.
-  const char* kill_after = std::getenv("LONGCTX_TEST_KILL_AFTER_DOCS");
-  uint64_t kill_docs = kill_after ? std::strtoull(kill_after, nullptr, 10) : 0;
-  ProgressFn fn = [&](const ProgressSnapshot& s) {
-    bar.render(s);
-    if (kill_docs && s.docs >= kill_docs) std::_Exit(137);
-  };
-  auto r = tokenize_corpus(cfg, *tok, fn);
+  auto r = tokenize_corpus(cfg, *tok, with_test_kill_hooks(bar.fn()));
   bar.finish();
   LONGCTX_RETURN_IF_ERROR(r.status());
+  print_notes(r->notes);
   if (r->resumed) fmt::print("resumed an interrupted run after {} documents\n", r->resumed_documents);
   fmt::print("{} documents, {} tokens from {} of text in {} ({:.1f} MB/s, {} tokens/s) -> {}\n", r->documents,
              format_count(static_cast<double>(r->tokens)), format_bytes(static_cast<double>(r->text_bytes)),
@@ -69,6 +64,7 @@ Status run_tokenize(const TokenizeOptions& o) {
 }
 
 Status run_store_merge(const StoreMergeOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kDocumentStore, "--out"}}, o.overwrite));
   LONGCTX_RETURN_IF_ERROR(merge_stores(o.inputs, o.out, o.overwrite));
   auto s = DocumentStore::open(o.out);
   if (s.is_ok()) fmt::print("merged {} stores: {} documents, {} tokens -> {}\n", o.inputs.size(), s->num_docs(), s->num_tokens(), o.out);
@@ -112,7 +108,7 @@ void register_tokenize_commands(CLI::App& app) {
     c->add_option("--default-domain", cfg.corpus.default_domain, "Domain when none is found")->capture_default_str();
     c->add_flag("--skip-bad-records", cfg.corpus.skip_bad_records, "Skip malformed records, count them by reason and report them (default: stop at the first)");
     add_number(c, "--max-record-bytes", cfg.corpus.max_record_bytes, "Longest JSON line accepted (a longer one is a record_too_large bad record)");
-    c->add_flag("--overwrite", cfg.overwrite, "Replace a finished store in --out");
+    c->add_flag("--overwrite", cfg.overwrite, "Replace a finished store in --out (never anything but a document store)");
     c->add_option("--tokenizer-impl", o->impl, "Tokenizer implementation: auto (the fast exact encoder where the model allows, else the library), spm (the SentencePiece library), fast, hf (tokenizer.json)")->capture_default_str();
     add_number(c, "--batch-bytes", cfg.batch_bytes, "Text per work batch (tuning)")->group("");
     add_number(c, "--checkpoint-bytes", cfg.checkpoint_bytes, "Text between resume checkpoints (tuning)")->group("");
@@ -129,7 +125,7 @@ void register_tokenize_commands(CLI::App& app) {
   {
     auto o = std::make_shared<StoreMergeOptions>();
     auto* c = store->add_subcommand("merge", "Join stores made with --task i/N (in task order) into one");
-    c->add_flag("--overwrite", o->overwrite, "Replace a store in --out");
+    c->add_flag("--overwrite", o->overwrite, "Replace a document store in --out (never anything else)");
     c->add_option("inputs", o->inputs, "Input stores, in order")->required();
     c->add_option("--out", o->out, "Output store")->required();
     set_examples(c, {"longctx store merge store-0 store-1 store-2 store-3 --out store"});

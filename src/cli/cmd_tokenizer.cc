@@ -66,6 +66,23 @@ Status TokenizerTrainOptions::validate() const {
   return check_range("--threads", threads, 0, kMaxThreads);
 }
 
+// The files `tokenizer train` writes: PREFIX.model and PREFIX.vocab, and while it runs
+// PREFIX.train.txt (the training text) and PREFIX.tmp.model / .tmp.vocab (the trainer's output
+// before the rename). The temporary names must not hold anything but our own leftovers.
+Status check_train_outputs(const std::string& prefix, bool overwrite) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{prefix + ".model", &kinds::kTokenizerModel, "--out"},
+                                         {prefix + ".vocab", &kinds::kTokenizerVocab, "--out"}}, overwrite));
+  for (const std::string& tmp : {prefix + ".train.txt", prefix + ".tmp.model", prefix + ".tmp.vocab"}) {
+    const PathType t = path_type(tmp);
+    if (t == PathType::kMissing) continue;
+    if (t != PathType::kRegular || (!overwrite && tmp == prefix + ".train.txt"))
+      return make_error(ErrorCode::kInvalidArgument,
+                        "'{}' exists ({}): tokenizer train writes its temporary files there; remove it, pass --overwrite "
+                        "(a regular file left by an interrupted run), or choose another --out", tmp, path_type_name(t));
+  }
+  return Status::ok();
+}
+
 Status run_tokenizer_train(const TokenizerTrainOptions& o) {
   TrainingTextConfig tt;
   tt.corpus.inputs = o.inputs;
@@ -74,6 +91,7 @@ Status run_tokenizer_train(const TokenizerTrainOptions& o) {
   tt.per_doc_bytes = o.per_doc_bytes;
   const std::string& out = o.out;
   const std::string prefix = out.size() > 6 && out.compare(out.size() - 6, 6, ".model") == 0 ? out.substr(0, out.size() - 6) : out;
+  LONGCTX_RETURN_IF_ERROR(check_train_outputs(prefix, o.overwrite));
   const std::string text_path = prefix + ".train.txt";
   auto text = write_training_text(tt, text_path);
   if (!text.is_ok()) {
@@ -187,6 +205,7 @@ void register_tokenizer_commands(CLI::App& app) {
     c->add_option("--text-field", o->text_field, "JSON field holding the text")->capture_default_str();
     add_number(c, "--threads", o->threads, "Trainer threads (0 = all cores)");
     c->add_flag("--verbose", o->verbose, "Show the SentencePiece trainer's log");
+    c->add_flag("--overwrite", o->overwrite, "Replace an existing SentencePiece model and vocabulary at --out");
     set_examples(c, {"longctx tokenizer train data/sample/train --vocab-size 8000 --out data/tokenizer.model"});
     set_run(c, o, run_tokenizer_train);
   }

@@ -17,7 +17,7 @@ struct TokenizerTrainOptions {
   uint32_t per_doc_bytes = 32768;
   int threads = 0;
   std::string text_field = "text";
-  bool verbose = false;
+  bool verbose = false, overwrite = false;
   Status validate() const;
 };
 Status run_tokenizer_train(const TokenizerTrainOptions& o);

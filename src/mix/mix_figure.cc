@@ -6,6 +6,11 @@
 
 namespace longctx {
 
+std::string mix_domains_figure_path(const std::string& path) {
+  size_t dot = path.find_last_of('.');
+  return dot == std::string::npos ? path + "-domains" : path.substr(0, dot) + "-domains" + path.substr(dot);
+}
+
 Status draw_mix_figure(const std::vector<MixReport>& reports, const std::vector<std::string>& names, bool with_before,
                        const std::string& path) {
   if (reports.empty()) return make_error(ErrorCode::kInvalidArgument, "mixture figure: no reports");
@@ -38,9 +43,7 @@ Status draw_mix_figure(const std::vector<MixReport>& reports, const std::vector<
   lc.value_format = dc.value_format = plot::TickFormat::kPercent;
   lc.style = dc.style = plot::sized_style(1100, 560);
   LONGCTX_RETURN_IF_ERROR(plot::render_bar_chart(lc, path));
-  size_t dot = path.find_last_of('.');
-  std::string dpath = dot == std::string::npos ? path + "-domains" : path.substr(0, dot) + "-domains" + path.substr(dot);
-  return plot::render_bar_chart(dc, dpath);
+  return plot::render_bar_chart(dc, mix_domains_figure_path(path));
 }
 
 }  // namespace longctx

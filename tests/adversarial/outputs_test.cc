@@ -36,7 +36,9 @@ void expect_untouched(const SpecialFiles& s) {
   EXPECT_EQ(path_type(s.fifo), PathType::kFifo);
   EXPECT_EQ(path_type(s.link), PathType::kSymlink);
   EXPECT_EQ(read_all(s.link_target), "precious");
-  if (!s.device.empty()) EXPECT_EQ(path_type(s.device), PathType::kCharDevice);
+  if (!s.device.empty()) {
+    EXPECT_EQ(path_type(s.device), PathType::kCharDevice);
+  }
 }
 
 // Repro: `model forward --out /dev/full` exited 0 and /dev/full became a regular file.
@@ -58,9 +60,10 @@ TEST(SafeOutputs, ModelForwardNeverReplacesADeviceFifoOrLink) {
   }
   expect_untouched(s);
   // "-": the array goes to standard output, the message to standard error.
-  r = run_longctx(fwd + "- > " + d + "/stdout.npy");
+  r = run_command(std::string("(") + LONGCTX_BINARY + " -q " + fwd + "- > " + d + "/stdout.npy)");  // stderr: r.output
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_all(d + "/stdout.npy").substr(0, 6), "\x93NUMPY");
+  EXPECT_TRUE(contains(r.output, "logits (2, 61) float32 -> standard output")) << r.output;
   r = run_longctx(fwd + d + "/file.npy");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_all(d + "/stdout.npy"), read_all(d + "/file.npy"));

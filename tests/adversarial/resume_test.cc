@@ -1,7 +1,8 @@
 // Resume integrity (core/run_dir.h), through the real binary: a killed run's files are checked
 // against the checksums its checkpoint recorded before anything is reused, a run that failed on bad
 // data is never called "interrupted", and files without resume state are not trusted. The kills
-// use the CLI's test hooks (LONGCTX_TEST_KILL_AFTER_DOCS / _CHECKPOINTS: exit 137, no clean-up).
+// use the CLI's test hooks (LONGCTX_TEST_KILL_AFTER_DOCS / _CHECKPOINTS): the process sends
+// itself SIGKILL, exactly as `kill -9` would.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,28 +30,35 @@ CommandResult killed(const std::string& hook, const std::string& args) {
 }
 
 // Repro: after a kill, a flipped byte in tokens.bin.partial was trusted by resume and the final
-// verify said ok on data that differs from a clean run.
+// verify said ok on data that differs from a clean run. docs.bin.partial is checked the same way.
 TEST(ResumeIntegrity, TokenizeStartsOverWhenThePartialPrefixChanged) {
   std::string d = scratch_dir("adv-resume-tok");
   testing::write_small_corpus(d + "/corpus", 5, 40);
   const std::string model = testing::tiny_tokenizer();
   const std::string common = "tokenize " + d + "/corpus --tokenizer " + model + " --threads 2 --batch-bytes 4096 --checkpoint-bytes 20000 --out ";
   ASSERT_EQ(run_longctx(common + d + "/clean").exit_code, 0);
-  auto k = killed("LONGCTX_TEST_KILL_AFTER_DOCS=90", common + d + "/out");
-  ASSERT_EQ(k.exit_code, 137) << k.output;
-  auto ck = read_json_file(d + "/out/resume.json");
-  ASSERT_TRUE(ck.is_ok());
-  const uint64_t tokens = (*ck)["state"]["tokens"].get<uint64_t>();
-  ASSERT_GT(tokens, 10u);
-  flip_byte(d + "/out/tokens.bin.partial", 32 + 2 * (tokens / 2));  // inside the checkpointed prefix
-  auto r = run_longctx(common + d + "/out");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "tokens.bin.partial' does not match its checkpoint")) << r.output;
-  EXPECT_TRUE(contains(r.output, "starting over")) << r.output;
-  EXPECT_FALSE(contains(r.output, "resumed an interrupted run")) << r.output;
-  EXPECT_EQ(read_all(d + "/out/tokens.bin"), read_all(d + "/clean/tokens.bin"));
-  EXPECT_EQ(read_all(d + "/out/docs.bin"), read_all(d + "/clean/docs.bin"));
-  EXPECT_EQ(run_longctx("store verify " + d + "/out").exit_code, 0);
+  for (const std::string file : {"tokens.bin.partial", "docs.bin.partial"}) {
+    SCOPED_TRACE(file);
+    const std::string out = d + "/out-" + file.substr(0, file.find('.'));
+    auto k = killed("LONGCTX_TEST_KILL_AFTER_DOCS=90", common + out);
+    ASSERT_EQ(k.exit_code, 137) << k.output;
+    auto ck = read_json_file(out + "/resume.json");
+    ASSERT_TRUE(ck.is_ok());
+    const uint64_t tokens = (*ck)["state"]["tokens"].get<uint64_t>(), docs = (*ck)["state"]["documents"].get<uint64_t>();
+    ASSERT_GT(tokens, 10u);
+    ASSERT_GT(docs, 2u);
+    // Inside the checkpointed prefix, after the 32-byte header: a uint16 token id (the tiny
+    // vocabulary), or a 40-byte document record's num_tokens field (docs/formats.md).
+    flip_byte(out + "/" + file, file[0] == 't' ? 32 + 2 * (tokens / 2) : 32 + 40 * (docs / 2) + 24);
+    auto r = run_longctx(common + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, file + "' does not match its checkpoint")) << r.output;
+    EXPECT_TRUE(contains(r.output, "starting over")) << r.output;
+    EXPECT_FALSE(contains(r.output, "resumed an interrupted run")) << r.output;
+    EXPECT_EQ(read_all(out + "/tokens.bin"), read_all(d + "/clean/tokens.bin"));
+    EXPECT_EQ(read_all(out + "/docs.bin"), read_all(d + "/clean/docs.bin"));
+    EXPECT_EQ(run_longctx("store verify " + out).exit_code, 0);
+  }
 }
 
 // Repro: a flipped byte in a finished shard was reused by resume, and the manifest recorded the

@@ -1,6 +1,7 @@
 // `longctx model ...` and `longctx generate` through CLI11 exactly as main() runs them, plus the
 // .npy header against bytes numpy writes (worked out from the NPY 1.0 spec).
 #include <cstring>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <sentencepiece_trainer.h>
@@ -35,6 +36,7 @@ TEST(Npy, HeaderMatchesNumpy) {
 
 TEST(Cli, InitInfoForwardExportAndGenerate) {
   const std::string dir = std::string(LONGCTX_TEST_TMP) + "/cli_model";
+  std::filesystem::remove_all(dir);  // outputs are never replaced without --overwrite: start empty
   ASSERT_TRUE(make_dirs(dir).is_ok());
   ASSERT_TRUE(write_file_atomic(dir + "/config.json", R"({"vocab_size": 30, "hidden_size": 16,
       "intermediate_size": 24, "num_hidden_layers": 2, "num_attention_heads": 2,
@@ -91,6 +93,7 @@ TEST(Cli, InitInfoForwardExportAndGenerate) {
 
 TEST(Cli, GenerateFromTextPromptWithTokenizer) {
   const std::string dir = std::string(LONGCTX_TEST_TMP) + "/cli_tok";
+  std::filesystem::remove_all(dir);  // outputs are never replaced without --overwrite: start empty
   ASSERT_TRUE(make_dirs(dir).is_ok());
   std::string text;
   for (int i = 0; i < 200; i++)
