@@ -153,6 +153,21 @@ bool checkpoint_recognise(const std::string& d) {
          json_has_keys(d + "/config.json", {"hidden_size", "num_hidden_layers"});
 }
 
+// ---- training run directory (docs/training.md; written by `longctx train`, src/train) ----
+// "step-000060/" checkpoints (and their ".tmp" while written), run.json, metrics.jsonl, the loss
+// figures, and summary.json last. The train command keeps its own lifecycle (RunFiles in
+// src/train/checkpoint.h); the kind lets every other command recognise and refuse a run by name.
+bool is_step_name(std::string_view e) { return numbered(e, "step-", ""); }
+bool training_member(std::string_view e) {
+  e = untmp(e);
+  return is_step_name(e) || one_of(e, {"run.json", "metrics.jsonl", "summary.json", "loss.png", "loss.svg",
+                                       "val-loss.png", "val-loss.svg"});
+}
+bool training_recognise(const std::string& d) {
+  nlohmann::json j = json_object(d + "/run.json");
+  return j.is_object() && j.value("format", std::string()) == "longctx-train-run";
+}
+
 // ---- corpora (SlimPajama layout) ----
 bool sample_member(std::string_view e) {
   e = untmp(e);
@@ -225,6 +240,8 @@ const OutputKind kMixture{.id = "mixture", .name = "a mixture (packed shards)", 
                           .attachment = mixture_attachment};
 const OutputKind kCheckpoint{.id = "checkpoint", .name = "a model checkpoint folder", .directory = true,
                              .recognise = checkpoint_recognise, .manifest = "config.json", .member = checkpoint_member};
+const OutputKind kTrainingRun{.id = "training-run", .name = "a training run directory", .directory = true,
+                              .recognise = training_recognise, .manifest = "summary.json", .member = training_member};
 const OutputKind kSampleCorpus{.id = "sample-corpus", .name = "a sample corpus", .directory = true,
                                .recognise = sample_recognise, .manifest = "sample.json", .member = sample_member};
 const OutputKind kSynthCorpus{.id = "synth-corpus", .name = "a synthetic corpus", .directory = true,
@@ -258,8 +275,8 @@ constexpr const OutputKind* kFileKinds[] = {
     &kinds::kNpy,           &kinds::kGguf,        &kinds::kSafetensors,    &kinds::kFigure,
     &kinds::kJsonlRows,     &kinds::kStatsJson,   &kinds::kReportJson,     &kinds::kPlanJson,
     &kinds::kMarkdown,      &kinds::kTokenizerModel, &kinds::kTokenizerVocab};
-constexpr const OutputKind* kDirKinds[] = {&kinds::kDocumentStore, &kinds::kMixture, &kinds::kCheckpoint,
-                                           &kinds::kSampleCorpus, &kinds::kSynthCorpus};
+constexpr const OutputKind* kDirKinds[] = {&kinds::kDocumentStore, &kinds::kMixture,      &kinds::kTrainingRun,
+                                           &kinds::kCheckpoint,    &kinds::kSampleCorpus, &kinds::kSynthCorpus};
 
 const OutputKind* identify_dir(const std::string& dir) {
   for (const OutputKind* k : kDirKinds)

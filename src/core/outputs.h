@@ -48,7 +48,8 @@ namespace kinds {
 // Directories.
 extern const OutputKind kDocumentStore;   // tokenize, store merge, mix synth-store
 extern const OutputKind kMixture;         // mix, mix merge (packed shards + manifest.json)
-extern const OutputKind kCheckpoint;      // model init (Hugging Face layout), training
+extern const OutputKind kCheckpoint;      // model init (Hugging Face layout); a training run's step-N/
+extern const OutputKind kTrainingRun;     // train --out (run.json, step-N/, metrics, summary.json)
 extern const OutputKind kSampleCorpus;    // corpus sample
 extern const OutputKind kSynthCorpus;     // corpus synth
 // Files.

@@ -269,6 +269,26 @@ TEST(OutputPolicy, AFileOfADirectoryKindIsNamedAsPartOfIt) {
   EXPECT_TRUE(has(file_as_dir.message(), "not a mixture (packed shards) (a directory)")) << file_as_dir.message();
 }
 
+// A training run directory (written by `longctx train`, run.json's format "longctx-train-run"):
+// no other command writes into it or replaces it, and a file in it is named as part of it.
+TEST(OutputPolicy, ATrainingRunIsNamedAndNeverReplacedByAnotherKind) {
+  std::string d = tmpdir("train-run");
+  put(d + "/run.json", R"({"format": "longctx-train-run", "version": 1, "config": {}, "identity": {}})");
+  put(d + "/metrics.jsonl", "{\"step\": 1}\n");
+  ASSERT_TRUE(make_dirs(d + "/step-000060").is_ok());
+  EXPECT_EQ(identify_output(d), &kinds::kTrainingRun);
+  for (const OutputKind* k : {&kinds::kMixture, &kinds::kDocumentStore, &kinds::kCheckpoint, &kinds::kSampleCorpus}) {
+    Status st = check_output(d, *k, /*overwrite=*/true);
+    EXPECT_TRUE(has(st.message(), "is a training run directory, not " + std::string(k->name))) << st.message();
+  }
+  Status file = check_output(d + "/metrics.jsonl", kinds::kJsonlRows, true);
+  EXPECT_TRUE(has(file.message(), "is part of a training run directory ('" + d + "')")) << file.message();
+  // A directory that only looks like a run (a step-N folder, no run.json) is not written into as one.
+  std::string u = tmpdir("train-like");
+  ASSERT_TRUE(make_dirs(u + "/step-000001").is_ok());
+  EXPECT_FALSE(check_output(u, kinds::kTrainingRun, false).is_ok());
+}
+
 TEST(OutputPolicy, AnUnrecognisedDirectoryIsUsedOnlyWhenItHoldsNoneOfTheKindsNames) {
   std::string d = tmpdir("unrelated");
   put(d + "/notes.txt", "x");
