@@ -1,0 +1,98 @@
+#include "cli/cmd_serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "eval/server.h"
+#include "kernels/cpu/threads.h"
+#include "model/checkpoint.h"
+#include "model/generate.h"
+#include "tokenizer/tokenizer.h"
+
+namespace longctx::cli {
+
+Status ServeOptions::validate() const {
+  if (model.empty()) return make_error(ErrorCode::kInvalidArgument, "--model is required");
+  LONGCTX_RETURN_IF_ERROR(check_range("--threads", threads, 0, kMaxThreads));
+  LONGCTX_RETURN_IF_ERROR(check_range("--prefill-chunk", prefill_chunk, 1, 1 << 20));
+  eval::ServeConfig c;
+  c.host = host;
+  c.port = port;
+  c.queue_capacity = queue;
+  c.default_max_tokens = default_max_tokens;
+  return c.validate();
+}
+
+Status run_serve(const ServeOptions& o) {
+  cpu::set_num_threads(o.threads);
+  LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel m, model::load_checkpoint(o.model));
+  LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer));
+  const std::string name = o.name.empty() ? std::filesystem::path(o.model).lexically_normal().filename().string() : o.name;
+  eval::NativeGenerator gen(m, std::shared_ptr<const Tokenizer>(std::move(tok)), name, o.prefill_chunk);
+  eval::ServeConfig c;
+  c.host = o.host;
+  c.port = o.port;
+  c.model_name = name;
+  c.queue_capacity = o.queue;
+  c.default_max_tokens = o.default_max_tokens;
+
+  // SIGTERM and SIGINT are taken by one thread (sigwait) that stops the server: blocked here,
+  // before the server's threads start, so every thread inherits the mask.
+  sigset_t sigs, old;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, &old);
+  Status st;
+  {
+    eval::CompletionServer server(gen, c);
+    auto port = server.bind();
+    if (!port.is_ok()) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      return port.status();
+    }
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      if (!done) fmt::print(stderr, "longctx serve: {} received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      server.stop();
+    });
+    fmt::print("serving '{}' ({} positions) on http://{}:{}/v1 (POST /v1/completions, GET /v1/models, GET /health)\n", name,
+               model::context_length(m.config()), o.host, *port);
+    std::fflush(stdout);
+    st = server.listen();
+    done = true;
+    pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher when the server stopped by itself
+    watcher.join();
+    fmt::print(stderr, "longctx serve: served {} requests ({} refused as busy)\n", server.served(), server.rejected_busy());
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return st;
+}
+
+void register_serve_commands(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* c = app.add_subcommand("serve", "OpenAI-compatible completions server (/v1/completions, /v1/models, /health)");
+  c->add_option("--model", o->model, "Model folder");
+  c->add_option("--tokenizer", o->tokenizer, "tokenizer.model, tokenizer.json or a folder (default: the model folder's)");
+  c->add_option("--host", o->host, "Address to bind (127.0.0.1: this machine only)")->capture_default_str();
+  add_number(c, "--port", o->port, "Port (0: any free port, printed at start)");
+  c->add_option("--name", o->name, "Model id in /v1/models and answers (default: the folder name)");
+  add_number(c, "--queue", o->queue, "Requests waiting for the engine before 503 (besides the running one)");
+  add_number(c, "--default-max-tokens", o->default_max_tokens, "max_tokens when a request gives none (OpenAI's 16)");
+  add_number(c, "--threads", o->threads, "Threads (0 = all cores)");
+  add_number(c, "--prefill-chunk", o->prefill_chunk, "Prompt tokens per forward pass");
+  set_examples(c, {"longctx serve --model runs/long --port 8000"},
+               "Then: curl http://127.0.0.1:8000/v1/completions -d '{\"prompt\": \"Hello\", \"max_tokens\": 16}'");
+  set_run(c, o, run_serve);
+}
+
+}  // namespace longctx::cli
