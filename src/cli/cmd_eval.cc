@@ -361,7 +361,7 @@ void register_eval_commands(CLI::App& app) {
     auto oc = std::make_shared<NeedleCompareOptions>();
     CLI::App* cc = c->add_subcommand("compare", "Several needle sweeps' heatmaps on one figure, one colour scale");
     cc->add_option("runs", oc->runs, "Folders written by longctx needle")->required();
-    cc->add_option("--names", oc->names, "Panel names, one per run (default: folder names)");
+    cc->add_option("--names", oc->names, "Panel names, one per run, comma-separated (default: folder names)")->delimiter(',');
     cc->add_option("--out", oc->out, "Figure (.png or .svg)");
     cc->add_option("--train-length", oc->train_length, "White dashed line at this length (e.g. 80K)");
     cc->add_flag("--overwrite", oc->overwrite, "Replace an existing figure");

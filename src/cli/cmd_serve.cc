@@ -30,10 +30,38 @@ Status ServeOptions::validate() const {
   return c.validate();
 }
 
+namespace {
+
+// SIGTERM and SIGINT are taken by one thread (sigwait) that stops the server. They are blocked
+// first thing, before any thread exists (the BLAS and OpenMP pools start with the first model
+// work), so every thread inherits the mask and none is killed by the default action.
+class BlockedSignals {
+ public:
+  BlockedSignals() {
+    sigemptyset(&sigs_);
+    sigaddset(&sigs_, SIGTERM);
+    sigaddset(&sigs_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs_, &old_);
+  }
+  ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  const sigset_t& set() const { return sigs_; }
+
+ private:
+  sigset_t sigs_, old_;
+};
+
+Result<std::unique_ptr<Tokenizer>> serve_tokenizer(const ServeOptions& o) {
+  return load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer);
+}
+
+}  // namespace
+
 Status run_serve(const ServeOptions& o) {
+  BlockedSignals blocked;
+  const sigset_t& sigs = blocked.set();
   cpu::set_num_threads(o.threads);
   LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel m, model::load_checkpoint(o.model));
-  LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer));
+  LONGCTX_ASSIGN_OR_RETURN(auto tok, serve_tokenizer(o));
   const std::string name = o.name.empty() ? std::filesystem::path(o.model).lexically_normal().filename().string() : o.name;
   eval::NativeGenerator gen(m, std::shared_ptr<const Tokenizer>(std::move(tok)), name, o.prefill_chunk);
   eval::ServeConfig c;
@@ -43,21 +71,11 @@ Status run_serve(const ServeOptions& o) {
   c.queue_capacity = o.queue;
   c.default_max_tokens = o.default_max_tokens;
 
-  // SIGTERM and SIGINT are taken by one thread (sigwait) that stops the server: blocked here,
-  // before the server's threads start, so every thread inherits the mask.
-  sigset_t sigs, old;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, &old);
   Status st;
   {
     eval::CompletionServer server(gen, c);
     auto port = server.bind();
-    if (!port.is_ok()) {
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
-      return port.status();
-    }
+    if (!port.is_ok()) return port.status();
     std::atomic<bool> done{false};
     std::thread watcher([&] {
       int sig = 0;
@@ -74,7 +92,6 @@ Status run_serve(const ServeOptions& o) {
     watcher.join();
     fmt::print(stderr, "longctx serve: served {} requests ({} refused as busy)\n", server.served(), server.rejected_busy());
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return st;
 }
 

@@ -50,7 +50,7 @@ TEST(LossEval, PerPositionEqualsADirectForwardPass) {
       dom.push_back(d % 2);
       ASSERT_TRUE(w->add(t, 1000 + d, 1, 0, d % 2 ? b : a, t.size()).is_ok());
     }
-    ASSERT_TRUE(w->finish({{"files", nlohmann::json::array({"x.jsonl"})}}).is_ok());
+    ASSERT_TRUE(w->finish({{"files", nlohmann::json::array({{{"path", "x.jsonl"}}})}}).is_ok());
   }
   auto m = LlamaModel::create(tiny_config());
   ASSERT_TRUE(m.is_ok());
@@ -92,7 +92,9 @@ TEST(LossEval, PerPositionEqualsADirectForwardPass) {
   for (size_t t = 0; t < 16; ++t) {
     EXPECT_EQ(r->buckets[t].lo, static_cast<int64_t>(t));
     EXPECT_EQ(r->buckets[t].count, pos_n[t]) << t;
-    if (pos_n[t]) EXPECT_NEAR(r->buckets[t].mean(), pos_sum[t] / pos_n[t], 2e-5) << "position " << t;
+    if (pos_n[t]) {
+      EXPECT_NEAR(r->buckets[t].mean(), pos_sum[t] / pos_n[t], 2e-5) << "position " << t;
+    }
   }
   ASSERT_EQ(r->domains.size(), 2u);
   for (int d = 0; d < 2; ++d) {

@@ -34,7 +34,7 @@ struct TinySetup {
   std::optional<LlamaModel> m;
 };
 
-// A 2-layer model over the tiny tokenizer's 400 ids, 256 positions, saved with its tokenizer.
+// A 2-layer model over the tiny tokenizer's 400 ids, 1024 positions, saved with its tokenizer.
 TinySetup& tiny() {
   static TinySetup s;
   if (s.m) return s;
@@ -45,7 +45,7 @@ TinySetup& tiny() {
   LlamaConfig c;
   c.vocab_size = static_cast<int>(s.tok->vocab_size());
   c.hidden_size = 32, c.intermediate_size = 48, c.num_hidden_layers = 2, c.num_attention_heads = 4;
-  c.num_key_value_heads = 2, c.max_position_embeddings = 256;
+  c.num_key_value_heads = 2, c.max_position_embeddings = 1024;
   c.bos_token_id = s.tok->bos_id(), c.eos_token_id = s.tok->eos_id();
   auto m = LlamaModel::create(c);
   EXPECT_TRUE(m.is_ok());
@@ -119,7 +119,7 @@ TEST(Serve, MalformedRequestsGet4xxAndTheServerKeepsServing) {
   EXPECT_EQ(st, 400);
   j = post(cli, R"({"prompt": [1, 2, 99999]})", &st);
   EXPECT_EQ(st, 400);
-  j = post(cli, R"({"prompt": "the model", "max_tokens": 300})", &st);  // beyond the 256 positions
+  j = post(cli, R"({"prompt": "the model", "max_tokens": 1020})", &st);  // beyond the 1024 positions
   EXPECT_EQ(st, 400);
   EXPECT_EQ(j["error"]["code"], "context_length_exceeded");
   j = post(cli, R"({"prompt": "the", "stream": "yes"})", &st);
@@ -242,7 +242,7 @@ TEST(HttpClient, NeedleThroughTheEndpointEqualsNative) {
   std::vector<int32_t> hay;
   ASSERT_TRUE(codec->encode(longctx::testing::fake_text(9, 3000), &hay).is_ok());
   NeedleConfig cfg;
-  cfg.lengths = {120, 230};
+  cfg.lengths = {300, 420, 1500};  // 1500 exceeds the 1024 positions
   cfg.depths = {0, 50, 100};
   cfg.max_new_tokens = 8;
   cfg.buffer_tokens = 60;
@@ -260,13 +260,13 @@ TEST(HttpClient, NeedleThroughTheEndpointEqualsNative) {
   HttpClientConfig hc;
   hc.endpoint = s.url() + "/v1";
   hc.model_name = "tiny";
-  hc.context_length = 256;
+  hc.context_length = 1024;
   HttpGenerator remote(hc);
   SweepSummary a = sweep(native, 1), b = sweep(remote, 3);
-  ASSERT_EQ(a.cells.size(), 6u);
-  ASSERT_EQ(b.cells.size(), 6u);
-  EXPECT_EQ(a.skipped, b.skipped);
-  EXPECT_LT(a.skipped, 6u);
+  ASSERT_EQ(a.cells.size(), 9u);
+  ASSERT_EQ(b.cells.size(), 9u);
+  EXPECT_EQ(a.skipped, 3u);
+  EXPECT_EQ(b.skipped, 3u);
   for (size_t i = 0; i < a.cells.size(); ++i) {
     EXPECT_EQ(a.cells[i].skipped, b.cells[i].skipped) << i;
     EXPECT_EQ(a.cells[i].prompt_tokens, b.cells[i].prompt_tokens) << i;
@@ -294,7 +294,7 @@ TEST(ServeCli, SigtermStopsCleanly) {
   char ch;
   while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
   close(out[0]);
-  // "serving 'serve-model' (256 positions) on http://127.0.0.1:PORT/v1 ..."
+  // "serving 'serve-model' (1024 positions) on http://127.0.0.1:PORT/v1 ..."
   size_t at = line.find("127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << line;
   int port = std::stoi(line.substr(at + 10));
