@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   c.port = 0;
   c.model_name = "bench";
   c.queue_capacity = 64;
+  c.engine_thread_init = [] { cpu::set_num_threads(1); };
   eval::CompletionServer server(gen, c);
   auto port = server.bind();
   if (!port.is_ok()) return 1;
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
       clients.emplace_back([&] {
         httplib::Client cli("127.0.0.1", *port);
         cli.set_keep_alive(true);
+        cli.set_tcp_nodelay(true);
         while (next++ < requests) {
           auto r = cli.Post("/v1/completions", body, "application/json");
           if (r && r->status == 200) ++ok;

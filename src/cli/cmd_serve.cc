@@ -1,7 +1,9 @@
 #include "cli/cmd_serve.h"
 
-#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 #include <memory>
@@ -32,22 +34,48 @@ Status ServeOptions::validate() const {
 
 namespace {
 
-// SIGTERM and SIGINT are taken by one thread (sigwait) that stops the server. They are blocked
-// first thing, before any thread exists (the BLAS and OpenMP pools start with the first model
-// work), so every thread inherits the mask and none is killed by the default action.
-class BlockedSignals {
+// SIGTERM and SIGINT stop the server: the handler (any thread may receive the signal: OpenBLAS
+// starts its threads when the library loads) writes the signal number to a pipe, and a watcher
+// thread reading the pipe calls stop(). Only write() runs in the handler (async-signal-safe).
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int sig) {
+  unsigned char b = static_cast<unsigned char>(sig);
+  ssize_t n = write(g_signal_pipe[1], &b, 1);
+  (void)n;
+}
+
+class StopSignals {
  public:
-  BlockedSignals() {
-    sigemptyset(&sigs_);
-    sigaddset(&sigs_, SIGTERM);
-    sigaddset(&sigs_, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs_, &old_);
+  StopSignals() {
+    if (pipe(g_signal_pipe) != 0) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_term_);
+    sigaction(SIGINT, &sa, &old_int_);
+    ok_ = true;
   }
-  ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-  const sigset_t& set() const { return sigs_; }
+  ~StopSignals() {
+    if (!ok_) return;
+    sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGINT, &old_int_, nullptr);
+    close(g_signal_pipe[0]);
+    close(g_signal_pipe[1]);
+  }
+  bool ok() const { return ok_; }
+  // Blocks until a signal arrives (returns it) or wake() is called (returns 0).
+  int wait() const {
+    unsigned char b = 0;
+    while (read(g_signal_pipe[0], &b, 1) < 0 && errno == EINTR) {
+    }
+    return b;
+  }
+  void wake() const { on_stop_signal(0); }
 
  private:
-  sigset_t sigs_, old_;
+  bool ok_ = false;
+  struct sigaction old_term_ {}, old_int_ {};
 };
 
 Result<std::unique_ptr<Tokenizer>> serve_tokenizer(const ServeOptions& o) {
@@ -57,8 +85,6 @@ Result<std::unique_ptr<Tokenizer>> serve_tokenizer(const ServeOptions& o) {
 }  // namespace
 
 Status run_serve(const ServeOptions& o) {
-  BlockedSignals blocked;
-  const sigset_t& sigs = blocked.set();
   cpu::set_num_threads(o.threads);
   LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel m, model::load_checkpoint(o.model));
   LONGCTX_ASSIGN_OR_RETURN(auto tok, serve_tokenizer(o));
@@ -70,28 +96,24 @@ Status run_serve(const ServeOptions& o) {
   c.model_name = name;
   c.queue_capacity = o.queue;
   c.default_max_tokens = o.default_max_tokens;
+  c.engine_thread_init = [threads = o.threads] { cpu::set_num_threads(threads); };
 
-  Status st;
-  {
-    eval::CompletionServer server(gen, c);
-    auto port = server.bind();
-    if (!port.is_ok()) return port.status();
-    std::atomic<bool> done{false};
-    std::thread watcher([&] {
-      int sig = 0;
-      sigwait(&sigs, &sig);
-      if (!done) fmt::print(stderr, "longctx serve: {} received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      server.stop();
-    });
-    fmt::print("serving '{}' ({} positions) on http://{}:{}/v1 (POST /v1/completions, GET /v1/models, GET /health)\n", name,
-               model::context_length(m.config()), o.host, *port);
-    std::fflush(stdout);
-    st = server.listen();
-    done = true;
-    pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher when the server stopped by itself
-    watcher.join();
-    fmt::print(stderr, "longctx serve: served {} requests ({} refused as busy)\n", server.served(), server.rejected_busy());
-  }
+  eval::CompletionServer server(gen, c);
+  LONGCTX_ASSIGN_OR_RETURN(int port, server.bind());
+  StopSignals signals;
+  if (!signals.ok()) return make_error(ErrorCode::kIo, "cannot create the signal pipe");
+  std::thread watcher([&] {
+    int sig = signals.wait();
+    if (sig != 0) fmt::print(stderr, "longctx serve: {} received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop();
+  });
+  fmt::print("serving '{}' ({} positions) on http://{}:{}/v1 (POST /v1/completions, GET /v1/models, GET /health)\n", name,
+             model::context_length(m.config()), o.host, port);
+  std::fflush(stdout);
+  Status st = server.listen();
+  signals.wake();  // the server may have stopped by itself: let the watcher end
+  watcher.join();
+  fmt::print(stderr, "longctx serve: served {} requests ({} refused as busy)\n", server.served(), server.rejected_busy());
   return st;
 }
 

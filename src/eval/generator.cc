@@ -207,6 +207,7 @@ Result<Completion> HttpGenerator::complete(const GenerationRequest& req, const T
     cli.set_connection_timeout(secs, usecs);
     cli.set_read_timeout(secs, usecs);
     cli.set_write_timeout(secs, usecs);
+    cli.set_tcp_nodelay(true);
     auto res = cli.Post(path_, headers, text, "application/json");
     if (!res) {
       last = fmt::format("{} ({})", httplib::to_string(res.error()), base_ + path_);

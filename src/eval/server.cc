@@ -47,6 +47,7 @@ CompletionServer::CompletionServer(NativeGenerator& gen, ServeConfig cfg)
   const size_t threads = static_cast<size_t>(cfg_.queue_capacity) + 4;
   svr_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr_->set_payload_max_length(static_cast<size_t>(cfg_.max_body_bytes));
+  svr_->set_tcp_nodelay(true);  // small answers go out at once (no Nagle delay on keep-alive)
   routes();
   worker_ = std::thread([this] { worker_loop(); });
 }
@@ -90,6 +91,7 @@ bool CompletionServer::enqueue(std::shared_ptr<Job> job) {
 }
 
 void CompletionServer::worker_loop() {
+  if (cfg_.engine_thread_init) cfg_.engine_thread_init();
   for (;;) {
     std::shared_ptr<Job> job;
     {

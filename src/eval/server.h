@@ -34,6 +34,9 @@ struct ServeConfig {
   int queue_capacity = 16;    // requests waiting for the engine besides the one running
   int default_max_tokens = 16;  // OpenAI's default for /v1/completions
   int64_t max_body_bytes = 256LL << 20;
+  // Runs first on the engine's thread, e.g. to give it the caller's kernel thread count (OpenMP
+  // settings are per thread: a new thread starts with the defaults).
+  std::function<void()> engine_thread_init;
   Status validate() const;
 };
 

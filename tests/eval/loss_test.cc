@@ -6,7 +6,9 @@
 
 #include "eval/loss_eval.h"
 #include "model/model.h"
+#include "core/json_util.h"
 #include "store/document_store.h"
+#include "store/packed_shards.h"
 #include "test_util.h"
 
 using namespace longctx;
@@ -114,6 +116,73 @@ TEST(LossEval, PerPositionEqualsADirectForwardPass) {
   auto small = evaluate_loss(*m, cfg, nullptr);
   ASSERT_TRUE(small.is_ok());
   EXPECT_LT(small->sequences, 6u);
+}
+
+TEST(LossEval, MixtureSpansScoredAsIfAlone) {
+  // One shard, two 12-token chunks: [doc A: 5 tokens, domain 0][doc B: 7, domain 1] and
+  // [doc C: 8, domain 0][padding: 4]. Each span's positions count from its own start, see only
+  // its own tokens (document mask) and predict nothing across documents.
+  const std::string dir = longctx::testing::scratch_dir("loss-mix");
+  std::vector<std::vector<uint32_t>> chunks = {{5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                                               {20, 21, 22, 23, 24, 25, 26, 27, 0, 0, 0, 0}};
+  std::vector<std::vector<PackedSpan>> spans = {{{1, 0, 5, 0, 0, 0}, {2, 5, 12, 0, 1, 0}},
+                                                {{3, 0, 8, 0, 0, 0}, {0, 8, 12, 0, kPadDomain, 0}}};
+  {
+    auto w = PackedShardWriter::create(dir + "/" + packed_shard_name(0), 2, 12, 0);
+    ASSERT_TRUE(w.is_ok()) << w.status().message();
+    for (size_t c = 0; c < 2; ++c) ASSERT_TRUE(w->add_chunk(chunks[c], spans[c]).is_ok());
+    ASSERT_TRUE(w->finish().is_ok());
+    nlohmann::json m = {{"format", {{"name", "longctx-packed"}, {"seq_len", 12}, {"token_bytes", 2}}},
+                        {"domains", {"A", "B"}},
+                        {"shards", {{{"file", packed_shard_name(0)}, {"chunks", 2}}}}};
+    ASSERT_TRUE(write_json_atomic(dir + "/manifest.json", m).is_ok());
+  }
+  auto m = LlamaModel::create(tiny_config());
+  ASSERT_TRUE(m.is_ok());
+  init_params(m->config(), 4, 0.3f, m->params());
+  LossEvalConfig cfg;
+  cfg.data = dir;
+  cfg.split = 3;
+  for (int64_t e = 1; e < 12; ++e) cfg.bucket_edges.push_back(e);
+  auto r = evaluate_loss(*m, cfg, nullptr);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+
+  auto sess = ScoreSession::create(*m);
+  ASSERT_TRUE(sess.is_ok());
+  std::vector<double> pos_sum(12, 0), before(2, 0), after(2, 0);
+  std::vector<int64_t> pos_n(12, 0), nb(2, 0), na(2, 0);
+  auto alone = [&](std::vector<int32_t> ids, int domain) {
+    const int T = static_cast<int>(ids.size());
+    std::vector<float> logits(static_cast<size_t>(T) * 40);
+    Batch b;
+    b.inputs = ids.data();
+    b.T = T;
+    ASSERT_TRUE(sess->logits(b, logits.data()).is_ok());
+    for (int t = 0; t + 1 < T; ++t) {
+      double l = nll(&logits[static_cast<size_t>(t) * 40], 40, ids[static_cast<size_t>(t) + 1]);
+      pos_sum[static_cast<size_t>(t)] += l;
+      ++pos_n[static_cast<size_t>(t)];
+      if (t < 3) before[static_cast<size_t>(domain)] += l, ++nb[static_cast<size_t>(domain)];
+      else after[static_cast<size_t>(domain)] += l, ++na[static_cast<size_t>(domain)];
+    }
+  };
+  alone({5, 6, 7, 8, 9}, 0);
+  alone({10, 11, 12, 13, 14, 15, 16}, 1);
+  alone({20, 21, 22, 23, 24, 25, 26, 27}, 0);
+  EXPECT_EQ(r->sequences, 2u);
+  EXPECT_EQ(r->positions, 4u + 6u + 7u);
+  for (size_t t = 0; t < 12; ++t) {
+    EXPECT_EQ(r->buckets[t].count, pos_n[t]) << t;
+    if (pos_n[t]) {
+      EXPECT_NEAR(r->buckets[t].mean(), pos_sum[t] / pos_n[t], 2e-5) << "position " << t;
+    }
+  }
+  for (int d = 0; d < 2; ++d) {
+    EXPECT_EQ(r->domains[d].count_before, nb[d]);
+    EXPECT_EQ(r->domains[d].count_after, na[d]);
+    EXPECT_NEAR(r->domains[d].mean_before(), before[d] / nb[d], 2e-5);
+    EXPECT_NEAR(r->domains[d].mean_after(), after[d] / na[d], 2e-5);
+  }
 }
 
 TEST(LossDifference, TheHundredthRule) {

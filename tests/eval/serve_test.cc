@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "eval/generator.h"
@@ -119,7 +120,7 @@ TEST(Serve, MalformedRequestsGet4xxAndTheServerKeepsServing) {
   EXPECT_EQ(st, 400);
   j = post(cli, R"({"prompt": [1, 2, 99999]})", &st);
   EXPECT_EQ(st, 400);
-  j = post(cli, R"({"prompt": "the model", "max_tokens": 1020})", &st);  // beyond the 1024 positions
+  j = post(cli, R"({"prompt": "the model", "max_tokens": 1100})", &st);  // beyond the 1024 positions
   EXPECT_EQ(st, 400);
   EXPECT_EQ(j["error"]["code"], "context_length_exceeded");
   j = post(cli, R"({"prompt": "the", "stream": "yes"})", &st);
@@ -148,6 +149,42 @@ TEST(Serve, MalformedRequestsGet4xxAndTheServerKeepsServing) {
   auto h = cli.Get("/health");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
+}
+
+TEST(Serve, FullQueueAnswers503) {
+  // The engine thread waits at a gate before taking its first request: with room for one
+  // waiting request, the first is queued and the second refused; after the gate opens the first
+  // is answered.
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  NativeGenerator gen(*tiny().m, tiny().tok, "tiny");
+  ServeConfig c;
+  c.port = 0;
+  c.model_name = "tiny";
+  c.queue_capacity = 0;
+  c.engine_thread_init = [open] { open.wait(); };
+  CompletionServer server(gen, c);
+  auto port = server.bind();
+  ASSERT_TRUE(port.is_ok());
+  std::thread srv([&] { EXPECT_TRUE(server.listen().is_ok()); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port);
+  int first = 0;
+  std::thread t([&] {
+    httplib::Client cli(url);
+    post(cli, R"({"prompt": "the", "max_tokens": 2})", &first);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  httplib::Client cli(url);
+  int second = 0;
+  auto j = post(cli, R"({"prompt": "the", "max_tokens": 2})", &second);
+  EXPECT_EQ(second, 503);
+  EXPECT_EQ(j["error"]["type"], "server_error");
+  gate.set_value();
+  t.join();
+  EXPECT_EQ(first, 200);
+  EXPECT_EQ(server.rejected_busy(), 1);
+  server.stop();
+  srv.join();
 }
 
 TEST(Serve, OfficialOpenAiClientPlainAndStreamed) {
