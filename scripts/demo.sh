@@ -55,22 +55,23 @@ grep -E '"(rope_theta|max_position_embeddings)"' "$long_ck/config.json"
 "$bin" generate --model "$long_ck" --prompt "The" --max-new-tokens 24 --temperature 0.8 --seed 1 || true
 printf '\nloss curves: %s/base/loss.png %s/base/val-loss.png %s/long/loss.png %s/long/val-loss.png (and .svg)\n' "$out" "$out" "$out" "$out"
 
-# Evaluation of the demo's models (docs/evaluation.md): a small needle sweep on each model and
-# the loss against context position of both on one figure. Runs when the training steps above
-# have written the base (short context) and the continued (long context) model folders.
-base_model="${DEMO_BASE_MODEL:-$out/base}"
-long_model="${DEMO_LONG_MODEL:-$out/long}"
-if [ -f "$base_model/config.json" ] && [ -f "$long_model/config.json" ]; then
-  step "evaluation: needle in a haystack (paper's protocol, small grid) and loss against position"
-  for m in "$base_model" "$long_model"; do
-    name="$(basename "$m")"
-    [ -f "$m/tokenizer.model" ] || cp "$out/tokenizer.model" "$m/tokenizer.model"
-    "$bin" needle --model "$m" --lengths 256:2048:6 --depths 5 --max-new-tokens 24 --train-length 2048 \
-      --out "$out/needle-$name"
+# Evaluation of the demo's models (docs/evaluation.md): a small needle sweep on the base and the
+# continued model (lengths beyond a model's context are skipped and shown grey) and the loss
+# against context position of both on one figure, with the per-domain difference table. Runs when
+# the training steps have written their checkpoints ($out/base/step-*, $out/long/step-*).
+base_model="${base_ck:-$(ls -d "$out"/base/step-* 2>/dev/null | tail -1 || true)}"
+long_model="${long_ck:-$(ls -d "$out"/long/step-* 2>/dev/null | tail -1 || true)}"
+if [ -n "$base_model" ] && [ -n "$long_model" ] && [ -f "$base_model/config.json" ] && [ -f "$long_model/config.json" ]; then
+  step "evaluation: needle in a haystack (the paper's protocol, a 6 x 5 grid) and loss against position"
+  for pair in "base:$base_model" "long:$long_model"; do
+    name="${pair%%:*}" m="${pair#*:}"
+    [ -f "$m/tokenizer.model" ] || [ -f "$m/tokenizer.json" ] || cp "$out/tokenizer.model" "$m/tokenizer.model"
+    "$bin" needle --model "$m" --name "$name" --lengths 256:2048:6 --depths 5 --max-new-tokens 24 \
+      --train-length 2048 --out "$out/needle-$name"
   done
-  "$bin" needle compare "$out/needle-$(basename "$base_model")" "$out/needle-$(basename "$long_model")" \
-    --train-length 2048 --out "$out/needle-compare.png" --overwrite
-  "$bin" loss --model "$long_model" --baseline "$base_model" --data "$out/mix" --seq-len 2K --split 256 \
-    --buckets 64,128,256,512,1K --max-tokens 64K --out "$out/loss" --overwrite
-  printf '\nfigures: %s/needle-compare.png, %s/loss/position-loss.png, %s/loss/difference.png\n' "$out" "$out" "$out"
+  "$bin" needle compare "$out/needle-base" "$out/needle-long" --names base,long --train-length 2048 \
+    --out "$out/needle-compare.png" --overwrite
+  "$bin" loss --model "$long_model" --name long --baseline "$base_model" --baseline-name base --data "$out/mix" \
+    --seq-len 2K --split 256 --buckets 64,128,256,512,1K --max-tokens 32K --out "$out/loss" --overwrite
+  printf '\nfigures: %s/needle-compare.png, %s/loss/position-loss.png, %s/loss/difference.png (and .svg)\n' "$out" "$out" "$out"
 fi
