@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
         httplib::Client cli("127.0.0.1", *port);
         cli.set_keep_alive(true);
         cli.set_tcp_nodelay(true);
+        cli.set_read_timeout(120, 0);
         while (next++ < requests) {
           auto r = cli.Post("/v1/completions", body, "application/json");
           if (r && r->status == 200) ++ok;

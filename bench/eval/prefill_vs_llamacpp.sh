@@ -18,15 +18,15 @@ bin="$root/build/release/src/cli/longctx"
 node_dir="$root/bench/eval/llamacpp_node"
 mkdir -p "$work"
 
-# A SentencePiece tokenizer (8000 pieces) so that llama.cpp can load the GGUF, and a ~90M model:
-# hidden 768, 12 layers, 12 heads, SwiGLU 2048, vocab 8000, untied (84.9M + 12.3M parameters).
+# A SentencePiece tokenizer (6000 pieces) so that llama.cpp can load the GGUF, and a ~90M model:
+# hidden 768, 12 layers, 12 heads, SwiGLU 2048, vocab 6000, untied (84.9M + 9.2M parameters).
 if [ ! -f "$work/tok.model" ]; then
   zcat /usr/share/debian-reference/debian-reference.en.txt.gz > "$work/text.txt"
-  "$bin" -q tokenizer train "$work/text.txt" --vocab-size 8000 --out "$work/tok.model"
+  "$bin" -q tokenizer train "$work/text.txt" --vocab-size 6000 --out "$work/tok.model"
 fi
 if [ ! -f "$work/m90/config.json" ]; then
   cat > "$work/config.json" <<'JSON'
-{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 8000, "hidden_size": 768,
+{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 6000, "hidden_size": 768,
  "intermediate_size": 2048, "num_hidden_layers": 12, "num_attention_heads": 12, "num_key_value_heads": 12,
  "max_position_embeddings": 32768, "rope_theta": 10000.0, "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
  "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"}
@@ -43,7 +43,7 @@ fi
 
 echo "== prefill tokens/s, ${threads} threads, best of ${rounds}"
 for n in $lengths; do
-  ids=$(awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "%s%d", (i ? "," : ""), 3 + (i * 7919) % 7990 }')
+  ids=$(awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "%s%d", (i ? "," : ""), 3 + (i * 7919) % 5990 }')
   best=0
   for r in $(seq "$rounds"); do
     line=$("$bin" generate --model "$work/m90" --prompt-ids "$ids" --max-new-tokens 1 --print-ids --threads "$threads" \
@@ -66,7 +66,7 @@ tail -n +2 "$work/needle/results.csv" | awk -F, '{ printf "%6d tokens: %.2f s pe
 echo "== longctx serve requests/s on loopback (1-token completions, tiny model)"
 if [ ! -f "$work/tiny/config.json" ]; then
   cat > "$work/tiny.json" <<'JSON'
-{"vocab_size": 8000, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+{"vocab_size": 6000, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
  "num_key_value_heads": 4, "max_position_embeddings": 1024, "bos_token_id": 1, "eos_token_id": 2}
 JSON
   "$bin" -q model init --config "$work/tiny.json" --seed 1 --out "$work/tiny"

@@ -19,6 +19,7 @@
 #include "eval/needle.h"
 #include "eval/scores.h"
 #include "eval/server.h"
+#include "kernels/cpu/threads.h"
 #include "model/checkpoint.h"
 #include "model/generate.h"
 #include "test_util.h"
@@ -69,6 +70,9 @@ struct RunningServer {
           c.port = 0;
           c.model_name = "tiny";
           c.queue_capacity = queue;
+          // one kernel thread on the engine's thread: OpenMP barriers between two threads crawl
+          // on a loaded machine
+          c.engine_thread_init = [] { cpu::set_num_threads(1); };
           return c;
         }()) {
     auto p = server.bind();
@@ -94,6 +98,7 @@ std::string greedy_text(const std::string& prompt, int max_tokens) {
 }
 
 nlohmann::json post(httplib::Client& cli, const std::string& body, int* status) {
+  cli.set_read_timeout(120, 0);  // generous: the suite runs on a shared, loaded machine
   auto res = cli.Post("/v1/completions", body, "application/json");
   *status = res ? res->status : -1;
   if (!res) return nullptr;
