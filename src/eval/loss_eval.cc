@@ -133,48 +133,74 @@ std::vector<size_t> hashed_order(size_t n, const std::function<uint64_t(size_t)>
   return order;
 }
 
+// Positions a chunk would add per domain: each document span's tokens within the first T, less one
+// (its last token predicts nothing).
+void span_positions(std::span<const PackedSpan> spans, int64_t T, size_t num_domains, std::vector<uint64_t>* add) {
+  add->assign(num_domains, 0);
+  for (const PackedSpan& sp : spans) {
+    if (sp.domain >= num_domains || static_cast<int64_t>(sp.start) >= T) continue;
+    const int64_t end = std::min<int64_t>(sp.end, T);
+    if (end - sp.start >= 2) (*add)[sp.domain] += static_cast<uint64_t>(end - sp.start - 1);
+  }
+}
+
+// Two passes: the chunks are chosen in hash order from their span tables alone (checked when
+// each shard opens) until every domain has max_tokens positions; then every shard is streamed
+// through for_each_packed_chunk, which checks token ids and the files' checksums as it reads,
+// and the chosen chunks are scored as they pass.
 Status evaluate_mixture(const model::LlamaModel& m, const PackedDataset& ds, Accumulator& acc, int64_t seq_len,
                         ProgressThrottle& throttle, ProgressSnapshot& snap) {
   LONGCTX_ASSIGN_OR_RETURN(auto sess, model::ScoreSession::create(m));
-  std::vector<PackedShard> shards;
-  std::vector<uint64_t> first;  // first chunk of each shard
-  uint64_t total = 0;
-  for (const auto& f : ds.shard_files) {
-    LONGCTX_ASSIGN_OR_RETURN(PackedShard s, PackedShard::open(f));
-    LONGCTX_RETURN_IF_ERROR(s.check(ds.domains.size()).with_context(f));
-    first.push_back(total);
-    total += s.num_chunks();
-    shards.push_back(std::move(s));
+  const size_t D = ds.domains.size();
+  std::vector<bool> chosen;
+  {
+    std::vector<PackedShard> shards;
+    std::vector<uint64_t> first;  // first chunk (relative to the directory's first) of each shard
+    uint64_t total = 0;
+    for (const auto& f : ds.shard_files) {
+      LONGCTX_ASSIGN_OR_RETURN(PackedShard s, PackedShard::open(f));
+      LONGCTX_RETURN_IF_ERROR(s.check(D).with_context(f));
+      first.push_back(total);
+      total += s.num_chunks();
+      shards.push_back(std::move(s));
+    }
+    chosen.assign(total, false);
+    std::vector<uint64_t> have(D, 0), add;
+    auto full = [&] {
+      for (size_t d = 0; d < D; ++d)
+        if (have[d] < acc.cfg->max_tokens) return false;
+      return true;
+    };
+    for (size_t c : hashed_order(total, [](size_t i) { return static_cast<uint64_t>(i); }, acc.cfg->seed)) {
+      if (full()) break;
+      size_t s = static_cast<size_t>(std::upper_bound(first.begin(), first.end(), c) - first.begin()) - 1;
+      span_positions(shards[s].chunk_spans(c - first[s]), seq_len, D, &add);
+      bool useful = false;
+      for (size_t d = 0; d < D; ++d) useful = useful || (add[d] > 0 && have[d] < acc.cfg->max_tokens);
+      if (!useful) continue;
+      chosen[c] = true;
+      for (size_t d = 0; d < D; ++d) have[d] += add[d];
+    }
   }
-  std::vector<size_t> order = hashed_order(total, [](size_t i) { return static_cast<uint64_t>(i); }, acc.cfg->seed);
-  std::vector<uint32_t> toks;
-  for (size_t c : order) {
-    if (acc.full()) break;
-    size_t s = static_cast<size_t>(std::upper_bound(first.begin(), first.end(), c) - first.begin()) - 1;
-    uint64_t local = c - first[s];
-    shards[s].chunk_tokens(local, &toks);
+  const uint64_t base = ds.manifest.shards.empty() ? 0 : ds.manifest.shards[0].first_chunk;
+  return for_each_packed_chunk(ds, [&](uint64_t chunk, std::span<const uint32_t> toks, std::span<const PackedSpan> spans) -> Status {
+    const uint64_t c = chunk - base;
+    if (c >= chosen.size() || !chosen[c]) return Status::ok();
     const int64_t T = std::min<int64_t>(seq_len, static_cast<int64_t>(toks.size()));
     std::vector<int32_t> ids(toks.begin(), toks.begin() + T);
-    LONGCTX_RETURN_IF_ERROR(check_ids(ids, m.config().vocab_size, fmt::format("{} chunk {}", shards[s].path(), local)));
+    LONGCTX_RETURN_IF_ERROR(check_ids(ids, m.config().vocab_size, fmt::format("{} chunk {}", ds.dir, chunk)));
     std::vector<Piece> pieces;
-    bool useful = false;
-    for (const PackedSpan& sp : shards[s].chunk_spans(local)) {
+    for (const PackedSpan& sp : spans) {
       if (static_cast<int64_t>(sp.start) >= T) break;
-      Piece p{sp.start, std::min<int64_t>(sp.end, T), SIZE_MAX};
-      if (sp.domain < ds.domains.size()) {
-        p.domain = sp.domain;
-        useful = useful || acc.domain_count(sp.domain) < acc.cfg->max_tokens;
-      }
-      pieces.push_back(p);
+      pieces.push_back({sp.start, std::min<int64_t>(sp.end, T), sp.domain < D ? static_cast<size_t>(sp.domain) : SIZE_MAX});
     }
-    if (!useful) continue;
     LONGCTX_RETURN_IF_ERROR(score_sequence(sess, ids, pieces, acc));
     snap.docs = acc.sequences;
     snap.tokens += static_cast<uint64_t>(T);
     snap.bytes = acc.positions;
     throttle.report(snap);
-  }
-  return Status::ok();
+    return Status::ok();
+  });
 }
 
 Status evaluate_store(const model::LlamaModel& m, const DocumentStore& st, Accumulator& acc, int64_t seq_len,
@@ -189,7 +215,7 @@ Status evaluate_store(const model::LlamaModel& m, const DocumentStore& st, Accum
     if (acc.full()) break;
     const DocRecord& d = docs[i];
     if (d.domain >= acc.domains.size() || acc.domain_count(d.domain) >= acc.cfg->max_tokens) continue;
-    st.tokens(i, &toks);
+    LONGCTX_RETURN_IF_ERROR(st.tokens(i, &toks));
     std::vector<int32_t> ids;
     if (add_bos) ids.push_back(bos);
     for (uint32_t t : toks) {

@@ -8,6 +8,7 @@
 #include "model/model.h"
 #include "core/json_util.h"
 #include "store/document_store.h"
+#include "store/packed_manifest.h"
 #include "store/packed_shards.h"
 #include "test_util.h"
 
@@ -131,11 +132,15 @@ TEST(LossEval, MixtureSpansScoredAsIfAlone) {
     auto w = PackedShardWriter::create(dir + "/" + packed_shard_name(0), 2, 12, 0);
     ASSERT_TRUE(w.is_ok()) << w.status().message();
     for (size_t c = 0; c < 2; ++c) ASSERT_TRUE(w->add_chunk(chunks[c], spans[c]).is_ok());
-    ASSERT_TRUE(w->finish().is_ok());
-    nlohmann::json m = {{"format", {{"name", "longctx-packed"}, {"seq_len", 12}, {"token_bytes", 2}}},
-                        {"domains", {"A", "B"}},
-                        {"shards", {{{"file", packed_shard_name(0)}, {"chunks", 2}}}}};
-    ASSERT_TRUE(write_json_atomic(dir + "/manifest.json", m).is_ok());
+    auto sum = w->finish();
+    ASSERT_TRUE(sum.is_ok());
+    PackedManifest pm;
+    pm.seq_len = 12;
+    pm.token_bytes = 2;
+    pm.domains = {"A", "B"};
+    pm.vocab_size = 40;
+    pm.shards.push_back({packed_shard_name(0), 0, 2, 4, hex64(*sum)});
+    ASSERT_TRUE(write_packed_manifest(dir, pm).is_ok());
   }
   auto m = LlamaModel::create(tiny_config());
   ASSERT_TRUE(m.is_ok());
