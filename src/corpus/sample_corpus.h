@@ -37,4 +37,9 @@ Result<SampleCorpusSummary> build_sample_corpus(const SampleCorpusConfig& cfg, c
 // A pool of real local text (from the same packages) for the synthetic corpus.
 Result<std::string> load_text_pool(const std::string& dpkg_dir, uint64_t max_bytes);
 
+// The Book domain's longest single document: the Debian Reference (package debian-reference-en,
+// about 860 KB of prose), as the sample corpus writes it. The needle test's default haystack
+// (docs/evaluation.md "Haystack").
+Result<std::string> sample_book_text(const std::string& dpkg_dir = "/var/lib/dpkg");
+
 }  // namespace longctx

@@ -100,10 +100,26 @@ struct HeatmapConfig {
   std::optional<double> marker_column;
   std::string marker_label;            // optional text next to the marker, e.g. "80K (train)"
   TickFormat colorbar_format = TickFormat::kAuto;
+  bool colorbar = true;                // false: no colour bar (categorical tables)
+  std::vector<std::string> cell_text;  // (rows, cols) or empty: with annotate, printed instead of values
   ChartStyle style;
 };
 
 Status render_heatmap(const HeatmapConfig& config, const std::string& path);
+
+// Several heatmaps on one figure with one colour scale (e.g. needle results of several models):
+// panels in a grid of `columns` (0: up to 2), each panel_width x panel_height units, laid out
+// exactly as render_heatmap lays out one picture of that size, below the figure's title.
+struct HeatmapGridConfig {
+  std::string title;
+  std::vector<HeatmapConfig> panels;  // each panel's scale is replaced by `scale`
+  ColorScale scale = needle_color_scale();
+  size_t columns = 0;
+  double panel_width = 640, panel_height = 400;
+  ChartStyle style;  // fonts, colours, png_scale; width and height come from the panels
+};
+
+Status render_heatmap_grid(const HeatmapGridConfig& config, const std::string& path);
 
 // Column coordinate of data value x for columns whose centres hold `column_values` (ascending):
 // linear between neighbouring centres (centre of column i is i + 0.5), clamped to [0, cols].

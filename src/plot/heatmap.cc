@@ -43,6 +43,10 @@ Status validate(const HeatmapConfig& c) {
     return make_error(ErrorCode::kInvalidArgument, "heatmap '{}': {} x labels for {} columns", c.title,
                       c.x_labels.size(), c.cols);
   }
+  if (!c.cell_text.empty() && c.cell_text.size() != c.rows * c.cols) {
+    return make_error(ErrorCode::kInvalidArgument, "heatmap '{}': {} cell texts for {} cells", c.title,
+                      c.cell_text.size(), c.rows * c.cols);
+  }
   if (!c.y_labels.empty() && c.y_labels.size() != c.rows) {
     return make_error(ErrorCode::kInvalidArgument, "heatmap '{}': {} y labels for {} rows", c.title,
                       c.y_labels.size(), c.rows);
@@ -66,11 +70,12 @@ constexpr double kBarGap = 22, kBarWidth = 16;
 
 }  // namespace
 
-Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
-  LONGCTX_RETURN_IF_ERROR(validate(c));
+namespace {
+
+// Draws one heatmap in the box [0, style.width] x [0, style.height] of the current cairo
+// transformation (render_heatmap: the whole picture; render_heatmap_grid: one panel).
+Status draw_heatmap(cairo_t* cr, const HeatmapConfig& c) {
   const ChartStyle& st = c.style;
-  LONGCTX_ASSIGN_OR_RETURN(auto canvas, Canvas::create(path, st, c.title));
-  cairo_t* cr = canvas->cr();
 
   const double v0 = c.scale.stops.front().value, v1 = c.scale.stops.back().value;
   Axis bar_axis;
@@ -84,7 +89,7 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
   double y_label_offset = y_tick_w + 17 + st.label_size;
 
   double top = std::round(pick(st.margins.top, title_band(st, c.title) + (c.marker_label.empty() ? 0 : lh + 6)));
-  double right = std::round(pick(st.margins.right, kBarGap + kBarWidth + 8 + bar_tick_w +
+  double right = std::round(pick(st.margins.right, !c.colorbar ? 14.0 : kBarGap + kBarWidth + 8 + bar_tick_w +
                                                        (c.colorbar_label.empty() ? 0 : st.label_size + 14) + 14));
   double left = std::round(pick(st.margins.left, (c.y_label.empty() ? y_tick_w + 9 : y_label_offset) + 14));
   double bottom = std::round(pick(st.margins.bottom, lh + 12 + (c.x_label.empty() ? 0 : st.label_size + 14) + 12));
@@ -117,7 +122,8 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
       for (size_t col = 0; col < c.cols; ++col) {
         double v = c.values[r * c.cols + col];
         if (std::isnan(v)) continue;
-        std::string t = fmt::format("{:.{}f}", v, std::clamp(c.annotation_decimals, 0, 6));
+        std::string t = !c.cell_text.empty() ? c.cell_text[r * c.cols + col]
+                                             : fmt::format("{:.{}f}", v, std::clamp(c.annotation_decimals, 0, 6));
         if (text_width(cr, t) > cw - 2 || st.annotation_size > ch - 2) continue;
         Rgb fill = color_scale_at(c.scale, v);
         set_color(cr, relative_luminance(fill) > 0.3 ? st.text_color : rgb_from_hex(0xFFFFFF));
@@ -170,7 +176,7 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
 
   // Colour bar: the scale's stops as a vertical gradient, first stop at the bottom.
   Rect bar{plot.right() + kBarGap, plot.y, kBarWidth, plot.h};
-  if (v1 > v0) {
+  if (v1 > v0 && c.colorbar) {
     cairo_pattern_t* grad = cairo_pattern_create_linear(0, bar.bottom(), 0, bar.y);
     for (const auto& s : c.scale.stops) {
       cairo_pattern_add_color_stop_rgb(grad, (s.value - v0) / (v1 - v0), s.color.r, s.color.g, s.color.b);
@@ -199,6 +205,46 @@ Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
     }
   }
   draw_title(cr, st, c.title, plot);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status render_heatmap(const HeatmapConfig& c, const std::string& path) {
+  LONGCTX_RETURN_IF_ERROR(validate(c));
+  LONGCTX_ASSIGN_OR_RETURN(auto canvas, Canvas::create(path, c.style, c.title));
+  LONGCTX_RETURN_IF_ERROR(draw_heatmap(canvas->cr(), c));
+  return canvas->finish();
+}
+
+Status render_heatmap_grid(const HeatmapGridConfig& g, const std::string& path) {
+  if (g.panels.empty()) return make_error(ErrorCode::kInvalidArgument, "heatmap grid '{}': no panels", g.title);
+  const size_t cols = g.columns > 0 ? g.columns : std::min<size_t>(g.panels.size(), 2);
+  const size_t rows = (g.panels.size() + cols - 1) / cols;
+  ChartStyle st = g.style;
+  const double band = g.title.empty() ? 0 : title_band(st, g.title);
+  st.width = g.panel_width * static_cast<double>(cols);
+  st.height = band + g.panel_height * static_cast<double>(rows);
+  for (const auto& p : g.panels) LONGCTX_RETURN_IF_ERROR(validate(p));
+  LONGCTX_ASSIGN_OR_RETURN(auto canvas, Canvas::create(path, st, g.title));
+  cairo_t* cr = canvas->cr();
+  for (size_t i = 0; i < g.panels.size(); ++i) {
+    HeatmapConfig p = g.panels[i];
+    p.scale = g.scale;  // one scale for every panel
+    p.style.width = g.panel_width;
+    p.style.height = g.panel_height;
+    p.style.png_scale = st.png_scale;
+    cairo_save(cr);
+    cairo_translate(cr, g.panel_width * static_cast<double>(i % cols), band + g.panel_height * static_cast<double>(i / cols));
+    Status s = draw_heatmap(cr, p);
+    cairo_restore(cr);
+    LONGCTX_RETURN_IF_ERROR(s);
+  }
+  if (!g.title.empty()) {
+    set_font(cr, st, st.title_size, true);
+    set_color(cr, st.text_color);
+    draw_text(cr, g.title, st.width / 2, 8, HAlign::kCenter, VAlign::kTop);
+  }
   return canvas->finish();
 }
 
