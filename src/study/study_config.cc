@@ -46,22 +46,22 @@ const MixtureSpec* StudyConfig::find_mixture(std::string_view name) const {
 
 namespace {
 
-using nlohmann::json;
+using ojson = nlohmann::ordered_json;
 
-json train_json(const TrainSpec& t) {
+ojson train_json(const TrainSpec& t) {
   return {{"steps", t.steps},       {"batch_tokens", t.batch_tokens}, {"micro_batch", t.micro_batch}, {"lr", t.lr},
           {"schedule", t.schedule}, {"warmup", t.warmup},             {"min_lr", t.min_lr}};
 }
 
-json sweep_json(const SweepSpec& s) {
+ojson sweep_json(const SweepSpec& s) {
   return {{"enabled", s.enabled}, {"min_length", s.min_length}, {"max_length", s.max_length},
           {"lengths", s.lengths}, {"depths", s.depths},         {"max_new_tokens", s.max_new_tokens}};
 }
 
 }  // namespace
 
-nlohmann::json study_config_json(const StudyConfig& c) {
-  json mixtures = json::array();
+nlohmann::ordered_json study_config_json(const StudyConfig& c) {
+  ojson mixtures = ojson::array();
   for (const auto& m : c.mixtures) {
     mixtures.push_back({{"name", m.name}, {"strategy", m.strategy}, {"options", m.options},
                         {"context", context_name(m.context)}, {"tokens", m.tokens}});
@@ -101,6 +101,8 @@ nlohmann::json study_config_json(const StudyConfig& c) {
 // ---- reading ----------------------------------------------------------------------------------
 
 namespace {
+
+using nlohmann::json;
 
 enum class Unit { kNone, kBytes, kTokens, kLength };
 

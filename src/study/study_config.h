@@ -164,14 +164,17 @@ struct StudyConfig {
   uint64_t loss_split() const { return eval.loss.split ? eval.loss.split : short_context; }
 };
 
-// The whole configuration, every field, in the documented layout (docs/reproduce.md).
-nlohmann::json study_config_json(const StudyConfig& c);
+// The whole configuration, every field, in the documented layout and order (docs/reproduce.md).
+nlohmann::ordered_json study_config_json(const StudyConfig& c);
 
 // Reads the layout. Missing fields keep the defaults of StudyConfig (or of the preset named by
 // "extends"); unknown keys and wrong types are errors naming `source` and the field's path
 // ("mixtures[2].tokens"). Sizes may be numbers or strings with units: byte sizes "4MB", token
 // counts "500K" (10^3), lengths "1K" (1,024); core/units.h. Range checks are validate_study_config's.
 Result<StudyConfig> study_config_from_json(const nlohmann::json& j, const std::string& source);
+inline Result<StudyConfig> study_config_from_json(const nlohmann::ordered_json& j, const std::string& source) {
+  return study_config_from_json(nlohmann::json::parse(j.dump()), source);
+}
 Result<StudyConfig> read_study_config(const std::string& path);
 
 // Every field range-checked (NaN and infinities too) and every cross-reference resolved, before
