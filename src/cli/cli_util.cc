@@ -1,5 +1,6 @@
 #include "cli/cli_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,23 @@ namespace longctx::cli {
 bool& global_quiet() {
   static bool q = false;
   return q;
+}
+
+Status with_quiet_stderr(const std::function<Status()>& fn) {
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int devnull = ::open("/dev/null", O_WRONLY);
+  if (devnull >= 0) {
+    ::dup2(devnull, 2);
+    ::close(devnull);
+  }
+  Status st = fn();
+  if (saved >= 0) {
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+  return st;
 }
 
 ProgressBar::ProgressBar(std::string label, bool quiet)
