@@ -42,11 +42,12 @@ struct CorpusSpec {
   // its validation/ directory (when there is one) the held-out split.
   std::string path;
   // kSynth: text bytes of the training and validation corpora (validation 0: none), and the text
-  // bytes per paper token that size documents: 4 gives the paper's document lengths, and
-  // short_context / 4096 x 4 keeps them in the same proportion to this study's short context.
+  // bytes per paper token that size documents (`corpus synth --bytes-per-token`): 4 gives the
+  // paper's document lengths in text; 0.5, the smallest, an eighth of them, closer in proportion
+  // to a miniature study's short context.
   uint64_t synth_bytes = 4000000;
   uint64_t synth_validation_bytes = 400000;
-  double synth_bytes_per_token = 0.25;
+  double synth_bytes_per_token = 0.5;
 };
 
 struct TokenizerSpec {

@@ -62,7 +62,7 @@ Status check_corpus(const StudyConfig& c) {
   }
   LONGCTX_RETURN_IF_ERROR(check_range("corpus.synth_bytes", s.synth_bytes, uint64_t{1024}, kMaxCorpusBytes));
   LONGCTX_RETURN_IF_ERROR(check_range("corpus.synth_validation_bytes", s.synth_validation_bytes, uint64_t{0}, s.synth_bytes));
-  LONGCTX_RETURN_IF_ERROR(check_range("corpus.synth_bytes_per_token", s.synth_bytes_per_token, 0.001, 64.0));
+  LONGCTX_RETURN_IF_ERROR(check_range("corpus.synth_bytes_per_token", s.synth_bytes_per_token, 0.5, 64.0));
   LONGCTX_RETURN_IF_ERROR(check_range("tokenizer.vocab_size", c.tokenizer.vocab_size, kMinVocab, kMaxVocab));
   return check_range("tokenizer.training_bytes", c.tokenizer.training_bytes, uint64_t{1024}, kMaxCorpusBytes);
 }
