@@ -112,6 +112,7 @@ Status run_one(const std::string& dir, const Stage& stage, const nlohmann::json&
   ctx.threads = o.threads;
   if (o.progress) ctx.progress = o.progress(stage);
   ctx.notes = &res->notes;
+  ctx.external = o.external;
   for (const auto& out : stage.outputs) ctx.replace |= std::filesystem::exists(dir + "/" + out.path);
   const auto t0 = std::chrono::steady_clock::now();
   auto summary = stage.run(ctx);
@@ -189,9 +190,14 @@ Result<RunResult> run_stages(const std::string& dir, const std::vector<Stage>& s
   // will run although the plan called it up to date (its end event says what happened).
   std::map<std::string, StageState> planned;
   nlohmann::json fp;
-  for (size_t i = 0; i < stages.size(); ++i) emit(StageEvent::Kind::kPlan, i, decide(dir, stages, i, b, planned, o.from, &fp));
-
   RunResult result;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    StageResult r = decide(dir, stages, i, b, planned, o.from, &fp);
+    emit(StageEvent::Kind::kPlan, i, r);
+    if (o.plan_only) result.stages.push_back(std::move(r));
+  }
+  if (o.plan_only) return result;
+
   std::map<std::string, StageState> states;
   for (size_t i = 0; i < stages.size(); ++i) {
     StageResult r = decide(dir, stages, i, b, states, o.from, &fp);

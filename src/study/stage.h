@@ -44,6 +44,10 @@ struct StageContext {
   // changed, or `from`): the stage replaces that output (the libraries' --overwrite).
   bool replace = false;
   std::vector<std::string>* notes = nullptr;  // lines the CLI prints after the stage
+  // Runs a call into a library that writes to the terminal itself (the SentencePiece trainer
+  // logs to stderr); the CLI passes one that silences it. Empty: call it as it is.
+  std::function<Status(const std::function<Status()>&)> external;
+  Status call_external(const std::function<Status()>& fn) const { return external ? external(fn) : fn(); }
 };
 
 // An output of a stage, relative to the study directory. `digest_file` is the file whose bytes
@@ -95,9 +99,11 @@ using StageEventFn = std::function<void(const StageEvent&)>;
 struct RunOptions {
   std::string from;   // rerun this stage and every stage after it
   std::string until;  // stop after this stage (empty: run to the end)
+  bool plan_only = false;  // report the plan (kPlan events) and run nothing
   int threads = 0;
   std::function<ProgressFn(const Stage&)> progress;  // a progress callback per stage (may be empty)
   StageEventFn on_event;
+  std::function<Status(const std::function<Status()>&)> external;  // StageContext::external
 };
 
 struct StageResult {
