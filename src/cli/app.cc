@@ -7,10 +7,11 @@
 #include "cli/cmd_corpus.h"
 #include "cli/cmd_mix.h"
 #include "cli/cmd_model.h"
-#include "cli/cmd_train.h"
+#include "cli/cmd_reproduce.h"
 #include "cli/cmd_stats.h"
 #include "cli/cmd_tokenize.h"
 #include "cli/cmd_tokenizer.h"
+#include "cli/cmd_train.h"
 #include "cli/command.h"
 #include "longctx/version.h"
 
@@ -121,6 +122,7 @@ std::unique_ptr<CLI::App> make_app() {
   register_mix_commands(*app);
   register_model_commands(*app);
   register_train_commands(*app);
+  register_reproduce_commands(*app);
   return app;
 }
 
