@@ -108,6 +108,17 @@ Result<study::StudyConfig> ReproduceOptions::resolve() const {
   if (!tokenizer.empty()) c.tokenizer.path = fs::absolute(tokenizer).lexically_normal().string();
   if (threads >= 0) c.threads = threads;
   LONGCTX_RETURN_IF_ERROR(study::validate_study_config(c).with_context(config.empty() ? "the study" : config));
+  // --from and --until name stages of this study (the runner checks again; here it is before any work).
+  for (const auto& [flag, name] : {std::pair{"--from", from}, std::pair{"--until", until}}) {
+    if (name.empty()) continue;
+    std::string all;
+    bool found = false;
+    for (const auto& s : study::study_stages(c, out)) {
+      found |= s.name == name;
+      all += (all.empty() ? "" : ", ") + s.name;
+    }
+    if (!found) return make_error(ErrorCode::kInvalidArgument, "{}: '{}' is not a stage of this study (stages: {})", flag, name, all);
+  }
   return c;
 }
 

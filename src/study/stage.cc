@@ -180,7 +180,7 @@ StageResult decide(const std::string& dir, const std::vector<Stage>& stages, siz
 
 Result<RunResult> run_stages(const std::string& dir, const std::vector<Stage>& stages, const RunOptions& o) {
   LONGCTX_RETURN_IF_ERROR(check_list(stages, o));
-  LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/stages"));
+  if (!o.plan_only) LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/stages"));
   Bounds b{o.from.empty() ? stages.size() : index_of(stages, o.from, stages.size()),
            o.until.empty() ? stages.size() - 1 : index_of(stages, o.until, stages.size() - 1)};
   auto emit = [&](StageEvent::Kind kind, size_t i, const StageResult& r, const Status& st = Status::ok()) {
