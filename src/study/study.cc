@@ -29,6 +29,8 @@ std::string shell_join(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string layout::checkpoint(const std::string& name, uint64_t steps) { return fmt::format("{}/step-{:06}", run(name), steps); }
+
 std::string dir_arg(const std::string& dir, std::string_view rel) { return shell_quote(dir + "/" + std::string(rel)); }
 
 std::vector<StudyModel> study_models(const StudyConfig& c) {

@@ -30,7 +30,13 @@ inline constexpr const char* kStoreValidation = "store-validation";
 inline constexpr const char* kStats = "stats";             // stats.json, stats.md, stats.svg, stats.png
 inline constexpr const char* kModelConfig = "model/config.json";
 inline std::string mixture(const std::string& name) { return "mix/" + name; }
+// A `longctx train --out` directory (docs/training.md): metrics.jsonl, summary.json when finished,
+// and a Hugging Face checkpoint folder per saved step, the last one step-<steps, 6 digits>.
 inline std::string run(const std::string& name) { return "runs/" + name; }
+inline constexpr const char* kRunSummary = "summary.json";
+inline constexpr const char* kRunMetrics = "metrics.jsonl";
+std::string checkpoint(const std::string& name, uint64_t steps);
+// `longctx needle --out` folders (needle.json written last) and `longctx loss --out` (loss.json).
 inline std::string eval(const std::string& model) { return "eval/" + model; }
 }  // namespace layout
 

@@ -8,6 +8,7 @@
 // plainly: integers without separators, shares as percentages with two decimals.
 #include "study/study_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include "core/json_util.h"
 #include "mix/compare.h"
 #include "mix/mixture.h"
+#include "plot/charts.h"
 #include "plot/html_report.h"
 #include "study/stage.h"
 #include "study/study.h"
@@ -259,47 +261,219 @@ Result<HtmlSection> mixtures_section(const StudyConfig& c, const std::string& di
   return s;
 }
 
-// A section of stages that have not run: which, and why, in words. `what` names the section's
-// content ("training curves").
-HtmlSection pending_section(const std::string& heading, const std::string& id, const std::string& what,
-                            const std::vector<RecordedStage>& rs, const std::string& group, const std::string& layout_note) {
-  HtmlSection s{heading, {}, id};
-  std::string names, reason;
-  size_t n = 0;
-  for (const auto& r : rs) {
-    if (r.stage->group != group || r.stage->name == "model-config") continue;
-    if (id == "retrieval" && r.stage->name.rfind("loss-", 0) == 0) continue;
-    if (id == "loss" && r.stage->name.rfind("loss-", 0) != 0) continue;
-    names += (n++ ? ", " : "") + fmt::format("`{}`", r.stage->name);
-    if (reason.empty() && !r.stage->available) reason = r.stage->unavailable_reason;
+// A JSON-lines file's objects (blank lines skipped); errors name the file and line.
+Result<std::vector<json>> read_jsonl(const std::string& path) {
+  LONGCTX_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  std::vector<json> out;
+  size_t line = 0;
+  for (size_t p = 0; p < text.size();) {
+    size_t q = text.find('\n', p);
+    if (q == std::string::npos) q = text.size();
+    ++line;
+    if (q > p) {
+      json j = json::parse(text.begin() + static_cast<std::ptrdiff_t>(p), text.begin() + static_cast<std::ptrdiff_t>(q), nullptr, false);
+      if (!j.is_object()) return make_error(ErrorCode::kCorrupt, "'{}' line {}: expected a JSON object", path, line);
+      out.push_back(std::move(j));
+    }
+    p = q + 1;
   }
-  s.blocks.push_back(HtmlCallout{fmt::format("**Not run.** There are no {} in this study yet: the stages {} have not run{}.", what,
-                                             names.empty() ? "(none configured)" : names,
-                                             reason.empty() ? std::string() : " (" + reason + ")")});
-  s.blocks.push_back(HtmlText{layout_note});
+  return out;
+}
+
+double num(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+}
+
+// The callout naming the stages of a section that have not run (empty when all have).
+void note_missing(HtmlSection* s, const std::vector<std::string>& missing, const std::string& reason) {
+  if (missing.empty()) return;
+  std::string names;
+  for (const auto& m : missing) names += (names.empty() ? "" : ", ") + fmt::format("`{}`", m);
+  s->blocks.insert(s->blocks.begin(), HtmlCallout{fmt::format("**Not run.** The stages {} have not run{}.", names, reason)});
+}
+
+std::string unavailable_reason(const std::vector<RecordedStage>& rs, const std::vector<std::string>& names) {
+  for (const auto& r : rs)
+    for (const auto& n : names)
+      if (r.stage->name == n && !r.stage->available) return " (" + r.stage->unavailable_reason + ")";
+  return "";
+}
+
+// Training curves from each finished run's metrics.jsonl (docs/formats.md "Training run"): loss
+// against tokens trained, one line per model, and the last step of each in a table.
+Result<HtmlSection> training_section(const StudyConfig& c, const std::string& dir, const std::vector<RecordedStage>& rs) {
+  HtmlSection s{"Training", {}, "training"};
+  std::vector<std::string> missing;
+  plot::LineChartConfig chart;
+  chart.title = "Training loss against tokens";
+  chart.x_label = "tokens trained (this run)";
+  chart.y_label = "loss (nats)";
+  chart.x_format = plot::TickFormat::kSi;
+  HtmlTable t{"Each training run's last step (runs/<model>/metrics.jsonl)", {"model", "steps", "tokens", "loss"}, {}, "training"};
+  for (const auto& m : study_models(c)) {
+    if (!done(rs, m.stage)) {
+      missing.push_back(m.stage);
+      continue;
+    }
+    const std::string path = dir + "/" + layout::run(m.name) + "/" + layout::kRunMetrics;
+    LONGCTX_ASSIGN_OR_RETURN(std::vector<json> lines, read_jsonl(path));
+    plot::LineSeries line{m.label, {}, {}, std::nullopt, false, false};
+    json last;
+    for (const auto& l : lines) {
+      if (std::isnan(num(l, "loss")) || std::isnan(num(l, "tokens"))) continue;  // a validation line
+      line.x.push_back(num(l, "tokens"));
+      line.y.push_back(num(l, "loss"));
+      last = l;
+    }
+    if (last.is_null()) return make_error(ErrorCode::kCorrupt, "'{}': no training step (a line with tokens and loss)", path);
+    t.rows.push_back({m.name, fmt::format("{}", last.value("step", 0)), fmt::format("{:.0f}", num(last, "tokens")),
+                      fmt::format("{:.4f}", num(last, "loss"))});
+    chart.series.push_back(std::move(line));
+  }
+  if (!chart.series.empty()) {
+    const std::string rel = fmt::format("{}/training.svg", kFigures);
+    LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/" + kFigures));
+    LONGCTX_RETURN_IF_ERROR(plot::render_line_chart(chart, dir + "/" + rel));
+    s.blocks.push_back(std::move(t));
+    s.blocks.push_back(HtmlImage{rel, "Loss against tokens, per run", "training loss curves", HtmlImage::Mode::kInlineSvg});
+  }
+  note_missing(&s, missing, unavailable_reason(rs, missing));
   return s;
 }
 
-std::vector<HtmlSection> model_sections(const StudyConfig& c, const std::vector<RecordedStage>& rs) {
-  std::string models;
-  for (const auto& m : study_models(c)) models += fmt::format("- `{}`: {} (context {}, RoPE base {})\n", m.name, m.label, m.context, m.rope_theta);
-  std::vector<HtmlSection> out;
-  out.push_back(pending_section("Training", "training", "training curves", rs, "train",
-                                "When they run, each model's run directory `runs/<model>/` holds `metrics.jsonl` (one JSON object "
-                                "per optimizer step: step, tokens, loss, lr) and the final checkpoint; this section draws loss "
-                                "against tokens for every run. The models of this study:\n\n" + models));
-  out.push_back(pending_section("Needle and passkey retrieval", "retrieval", "retrieval heatmaps", rs, "eval",
-                                fmt::format("When they run, `eval/<model>/needle/results.jsonl` and `eval/<model>/passkey/results.jsonl` "
-                                            "hold one line per (length, depth) cell; this section shows the heatmaps of every model side "
-                                            "by side (depth against length, up to {} tokens, {}x the base model's context).",
-                                            c.eval.needle.max_length, c.eval.needle.max_length / std::max<uint64_t>(1, c.short_context))));
-  out.push_back(pending_section("Loss against position, and per domain", "loss", "loss measurements", rs, "eval",
-                                fmt::format("When they run, `eval/<model>/loss.json` holds each domain's held-out loss before and "
-                                            "after position {} and the loss by position; this section draws loss against position and "
-                                            "the paper's Table 5: each continued model's per-domain loss minus that of the model "
-                                            "continued on `{}`, |difference| > 0.01 marked better (green) or worse (red).",
-                                            c.loss_split(), c.eval.loss.baseline)));
-  return out;
+// One sweep's heatmap (depth rows x length columns, the score of each cell; NaN where skipped)
+// from its results.jsonl (docs/formats.md "Needle sweep folder"), and its mean score.
+Result<double> draw_sweep(const std::string& results, const std::string& title, uint64_t train_length, const std::string& out) {
+  LONGCTX_ASSIGN_OR_RETURN(std::vector<json> cells, read_jsonl(results));
+  std::vector<double> lengths, depths;
+  for (const auto& cell : cells) {
+    lengths.push_back(num(cell, "length"));
+    depths.push_back(num(cell, "depth"));
+  }
+  for (auto* v : {&lengths, &depths}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  plot::HeatmapConfig h;
+  h.title = title;
+  h.x_label = "context length (tokens)";
+  h.y_label = "depth (%)";
+  h.colorbar_label = "score";
+  h.rows = depths.size(), h.cols = lengths.size();
+  h.values.assign(h.rows * h.cols, std::nan(""));
+  double sum = 0;
+  size_t n = 0;
+  for (const auto& cell : cells) {
+    const size_t r = std::lower_bound(depths.begin(), depths.end(), num(cell, "depth")) - depths.begin();
+    const size_t col = std::lower_bound(lengths.begin(), lengths.end(), num(cell, "length")) - lengths.begin();
+    const double score = num(cell, "score");
+    h.values[r * h.cols + col] = score;
+    if (!std::isnan(score)) sum += score, ++n;
+  }
+  if (n == 0) return make_error(ErrorCode::kCorrupt, "'{}': no measured cell", results);
+  for (double l : lengths) h.x_labels.push_back(fmt::format("{:.0f}", l));
+  for (double d : depths) h.y_labels.push_back(fmt::format("{:.0f}", d));
+  h.marker_column = plot::heatmap_column_position(lengths, static_cast<double>(train_length));
+  h.marker_label = fmt::format("{} (trained)", train_length);
+  LONGCTX_RETURN_IF_ERROR(plot::render_heatmap(h, out));
+  return sum / static_cast<double>(n);
+}
+
+// The mean retrieval scores, by model name and task, for the paper-vs-here table.
+using Scores = std::map<std::string, double>;
+
+Result<HtmlSection> retrieval_section(const StudyConfig& c, const std::string& dir, const std::vector<RecordedStage>& rs,
+                                      Scores* scores) {
+  HtmlSection s{"Needle and passkey retrieval", {}, "retrieval"};
+  std::vector<std::string> missing;
+  HtmlTable t{"Mean score of each sweep (cells skipped for length are left out)", {"model", "task", "mean score"}, {}, "retrieval"};
+  for (const char* task : {"needle", "passkey"}) {
+    plot::HtmlFigureRow row{{}, fmt::format("{}: depth against context length, each model side by side", task)};
+    for (const auto& m : study_models(c)) {
+      const std::string stage = std::string(task) + "-" + m.name;
+      if (!std::any_of(rs.begin(), rs.end(), [&](const RecordedStage& r) { return r.stage->name == stage; })) continue;
+      if (!done(rs, stage)) {
+        missing.push_back(stage);
+        continue;
+      }
+      const std::string rel = fmt::format("{}/{}-{}.svg", kFigures, task, m.name);
+      LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/" + kFigures));
+      LONGCTX_ASSIGN_OR_RETURN(double mean, draw_sweep(dir + "/" + layout::eval(m.name) + "/" + task + "/results.jsonl",
+                                                       fmt::format("{}: {}", task, m.label), m.context, dir + "/" + rel));
+      (*scores)[m.name + "/" + task] = mean;
+      t.rows.push_back({m.name, task, fmt::format("{:.3f}", mean)});
+      row.figures.push_back(HtmlImage{rel, m.label, fmt::format("{} heatmap of {}", task, m.name), HtmlImage::Mode::kInlineSvg});
+    }
+    if (!row.figures.empty()) s.blocks.push_back(std::move(row));
+  }
+  if (!t.rows.empty()) s.blocks.insert(s.blocks.begin(), std::move(t));
+  note_missing(&s, missing, unavailable_reason(rs, missing));
+  return s;
+}
+
+// Per-domain loss before/after the split, by model, from eval/<model>/loss/loss.json
+// (docs/formats.md "Loss results").
+struct DomainLoss {
+  double before = std::nan(""), after = std::nan("");
+};
+using LossByModel = std::map<std::string, std::map<std::string, DomainLoss>>;
+
+Result<HtmlSection> loss_section(const StudyConfig& c, const std::string& dir, const std::vector<RecordedStage>& rs, LossByModel* losses) {
+  HtmlSection s{"Loss against position, and per domain", {}, "loss"};
+  std::vector<std::string> missing;
+  plot::LineChartConfig chart;
+  chart.title = "Held-out loss against position";
+  chart.x_label = "position in the sequence (tokens)";
+  chart.y_label = "loss (nats)";
+  chart.x_scale = plot::AxisScale::kLog2;
+  for (const auto& m : study_models(c)) {
+    const std::string stage = "loss-" + m.name;
+    if (!std::any_of(rs.begin(), rs.end(), [&](const RecordedStage& r) { return r.stage->name == stage; })) continue;
+    if (!done(rs, stage)) {
+      missing.push_back(stage);
+      continue;
+    }
+    const std::string path = dir + "/" + layout::eval(m.name) + "/loss/loss.json";
+    LONGCTX_ASSIGN_OR_RETURN(json j, read_json_file(path));
+    if (!j.contains("domains") || !j["domains"].is_array()) return make_error(ErrorCode::kCorrupt, "'{}': no domains", path);
+    for (const auto& d : j["domains"]) (*losses)[m.name][d.value("domain", "?")] = {num(d, "mean_before"), num(d, "mean_after")};
+    plot::LineSeries line{m.label, {}, {}, std::nullopt, false, false};
+    for (const auto& b : j.value("buckets", json::array())) {
+      if (std::isnan(num(b, "mean"))) continue;
+      line.x.push_back(std::max(1.0, (num(b, "lo") + num(b, "hi")) / 2));
+      line.y.push_back(num(b, "mean"));
+    }
+    if (!line.x.empty()) chart.series.push_back(std::move(line));
+  }
+  if (!chart.series.empty()) {
+    const std::string rel = fmt::format("{}/loss-position.svg", kFigures);
+    LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/" + kFigures));
+    LONGCTX_RETURN_IF_ERROR(plot::render_line_chart(chart, dir + "/" + rel));
+    s.blocks.push_back(HtmlImage{rel, "Loss against position, per model", "loss by position", HtmlImage::Mode::kInlineSvg});
+  }
+  const std::string base = "continue-" + c.eval.loss.baseline;
+  if (losses->count(base)) {
+    HtmlTable t{fmt::format("Per-domain loss minus that of the model continued on {} (the paper's Table 5): positions before "
+                            "and after {}; |difference| > 0.01 is marked better or worse",
+                            c.eval.loss.baseline, c.loss_split()),
+                {"model", "domain", "before", "after"}, {}, "loss-difference"};
+    for (const auto& [model, domains] : *losses) {
+      if (model == base || model == "base") continue;
+      for (const auto& [domain, l] : domains) {
+        const DomainLoss& b = (*losses)[base][domain];
+        std::vector<std::string> row = {model, domain}, cls = {"", ""};
+        for (double d : {l.before - b.before, l.after - b.after}) {
+          row.push_back(std::isnan(d) ? "-" : fmt::format("{:+.3f}", d));
+          cls.push_back(std::isnan(d) ? "na" : d > 0.01 ? "worse" : d < -0.01 ? "better" : "same");
+        }
+        t.rows.push_back(std::move(row));
+        t.cell_classes.push_back(std::move(cls));
+      }
+    }
+    s.blocks.push_back(std::move(t));
+  }
+  note_missing(&s, missing, unavailable_reason(rs, missing));
+  return s;
 }
 
 // Tokens in documents longer than the threshold, over all tokens of a mixture.
@@ -314,9 +488,58 @@ double domain_share(const std::vector<MixSide>& side, std::string_view contains)
   return s;
 }
 
+// The paper's findings about the models (paper.md "Headline numbers", "Other evaluations"): rows
+// say "not run" until the needle and loss stages have. The per-source model is the one continued
+// on the first per-source-upsample mixture.
+template <typename Add>
+void model_rows(const StudyConfig& c, const Scores& scores, const LossByModel& losses, Add&& add) {
+  std::string per = "continue-per-source";
+  for (const auto& mix : c.continued.mixtures) {
+    const MixtureSpec* spec = c.find_mixture(mix);
+    if (spec && spec->strategy == "per-source-upsample") {
+      per = "continue-" + mix;
+      break;
+    }
+  }
+  auto score = [&](const std::string& model) -> std::optional<double> {
+    auto it = scores.find(model + "/needle");
+    return it == scores.end() ? std::nullopt : std::optional<double>(it->second);
+  };
+  using Here = std::optional<std::pair<std::string, bool>>;
+  Here h;
+  if (score("base") && score(per)) h = {{fmt::format("base {:.3f} -> per-source {:.3f}", *score("base"), *score(per)), *score(per) > *score("base")}};
+  add("continued pretraining on per-source upsampling makes the needle retrievable past the base context",
+      "88.0 after 5B tokens at 80K (LLaMA-2 7B)", h);
+  h.reset();
+  if (score("control") && score(per)) h = {{fmt::format("base kept {:.3f}, raised {:.3f}", *score("control"), *score(per)), *score(per) > *score("control")}};
+  add("raising the RoPE base matters (the control keeps it)", "base 500,000 as in Xiong et al.", h);
+  h.reset();
+  const std::string base = "continue-" + c.eval.loss.baseline;
+  if (losses.count(per) && losses.count(base) && per != base) {
+    double worst = -1e9, book = std::nan("");
+    for (const auto& [domain, l] : losses.at(per)) {
+      if (!losses.at(base).count(domain)) continue;
+      const DomainLoss& b = losses.at(base).at(domain);
+      worst = std::max({worst, l.before - b.before, l.after - b.after});
+      if (domain.find("Book") != std::string::npos) book = l.before - b.before;
+    }
+    if (!std::isnan(book)) {
+      add("per-source: loss difference from the original mix, Book, positions before the split", "-0.065 (Table 5, 0-4K)",
+          Here{{fmt::format("{:+.3f}", book), book < 0}});
+    } else {
+      add("per-source: loss difference from the original mix, Book, positions before the split", "-0.065 (Table 5, 0-4K)", std::nullopt);
+    }
+    add("per-source: no significant loss increase (> 0.01) in any domain", "none (Table 5)",
+        Here{{fmt::format("largest increase {:+.3f}", worst), worst <= 0.01}});
+  } else {
+    add("per-source: loss difference from the original mix, Book, positions before the split", "-0.065 (Table 5, 0-4K)", std::nullopt);
+    add("per-source: no significant loss increase (> 0.01) in any domain", "none (Table 5)", std::nullopt);
+  }
+}
+
 // The paper's claims (paper.md) beside what this study measured. A row whose outputs do not
 // exist says "not run"; agreement is about the direction of the effect, not its size.
-HtmlTable paper_table(const MixtureReports& m) {
+HtmlTable paper_table(const StudyConfig& c, const MixtureReports& m, const Scores& scores, const LossByModel& losses) {
   HtmlTable t{"The paper's findings and this study's: the direction is what a miniature can check",
               {"finding", "paper", "here", "direction agrees"}, {}, "paper-vs-here"};
   auto add = [&](std::string finding, std::string paper, std::optional<std::pair<std::string, bool>> here) {
@@ -345,9 +568,7 @@ HtmlTable paper_table(const MixtureReports& m) {
   h.reset();
   if (cut) h = {{fmt::format("long share {}", pct(long_share(cut->after))), long_share(cut->after) < 0.005}};
   add("cutting at the short context leaves no long documents", "no document longer than 4K", h);
-  add("needle in a haystack, continued on per-source upsampling", "88.0 (LLaMA-2 7B, 80K)", std::nullopt);
-  add("per-source: loss difference from the original mix, Book, positions 0-4K", "-0.065 (Table 5)", std::nullopt);
-  add("per-source: no significant loss increase (> 0.01) in any domain", "none (Table 5)", std::nullopt);
+  model_rows(c, scores, losses, add);
   return t;
 }
 
@@ -372,9 +593,14 @@ Status write_study_report(const std::string& dir) {
   rep.sections.push_back(std::move(corpus));
   LONGCTX_ASSIGN_OR_RETURN(HtmlSection mix, mixtures_section(c, dir, mixtures));
   rep.sections.push_back(std::move(mix));
-  for (auto& s : model_sections(c, rs)) rep.sections.push_back(std::move(s));
+  Scores scores;
+  LossByModel losses;
+  LONGCTX_ASSIGN_OR_RETURN(HtmlSection training, training_section(c, dir, rs));
+  LONGCTX_ASSIGN_OR_RETURN(HtmlSection retrieval, retrieval_section(c, dir, rs, &scores));
+  LONGCTX_ASSIGN_OR_RETURN(HtmlSection loss, loss_section(c, dir, rs, &losses));
+  for (auto* sec : {&training, &retrieval, &loss}) rep.sections.push_back(std::move(*sec));
   HtmlSection paper{"Paper vs here", {}, "paper"};
-  paper.blocks.push_back(paper_table(mixtures));
+  paper.blocks.push_back(paper_table(c, mixtures, scores, losses));
   paper.blocks.push_back(HtmlText{"The paper's numbers come from LLaMA-2 7B on 80K-token sequences; a miniature study can only "
                                   "check whether an effect points the same way. Rows marked \"not run\" wait for the training and "
                                   "evaluation stages."});

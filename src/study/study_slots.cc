@@ -3,13 +3,14 @@
 // as "not available" until the libraries that do the work (src/train: `longctx train`; src/eval:
 // `longctx needle`, `longctx loss`) are part of the build. Wiring one in is writing its `run`.
 //
-// Output layout (docs/reproduce.md "The study directory"):
-//   runs/<model>/                  a `longctx train --out` directory: the final checkpoint in
-//                                  Hugging Face layout (config.json, model.safetensors) and
-//                                  metrics.jsonl (one JSON object per step)
-//   eval/<model>/needle/results.jsonl    one line per (length, depth) cell
-//   eval/<model>/passkey/results.jsonl   the same for the passkey task
-//   eval/<model>/loss.json               per-domain loss before/after the split, loss by position
+// Output layout (docs/reproduce.md "Stages"; the formats are docs/formats.md's):
+//   runs/<model>/                 a `longctx train --out` directory: metrics.jsonl, summary.json
+//                                 (written when the run finished: its digest stands for the run)
+//                                 and the final checkpoint step-<steps>/ (Hugging Face layout)
+//   eval/<model>/needle/          a `longctx needle --out` folder: results.jsonl (one line per
+//   eval/<model>/passkey/         (length, depth) cell), heatmap.svg/png, needle.json last
+//   eval/<model>/loss/            a `longctx loss --out` folder: loss.json (per-domain loss before
+//                                 and after the split, loss by position buckets)
 #include <fmt/format.h>
 
 #include "study/study.h"
@@ -46,28 +47,34 @@ Stage train_slot(const StudyConfig& c, const std::string& dir, const StudyModel&
   s.unavailable_reason = kTrainMissing;
   const TrainSpec& t = m.continued ? c.continued.train : c.pretrain.train;
   s.params = {{"train", train_params(t)}, {"seq_len", m.context}, {"rope_theta", m.rope_theta}, {"seed", c.seed}};
-  s.outputs = {{layout::run(m.name), "model.safetensors"}};
+  s.outputs = {{layout::run(m.name), layout::kRunSummary}};
   const std::string data = dir_arg(dir, layout::mixture(m.mixture)), out = dir_arg(dir, layout::run(m.name));
   if (!m.continued) {
     s.title = fmt::format("pretrain the base model from scratch on {} at {} tokens", m.mixture, m.context);
     s.inputs = {"model-config", "mix-" + m.mixture};
-    s.commands = {fmt::format("longctx train --init {} --data {} --out {} {}", dir_arg(dir, layout::kModelConfig), data, out,
-                              train_flags(t, m.context, c.seed))};
+    s.commands = {fmt::format("longctx train --init {} --tokenizer {} --data {} --out {} {}", dir_arg(dir, layout::kModelConfig),
+                              shell_quote(tokenizer_path(c, dir)), data, out, train_flags(t, m.context, c.seed))};
   } else {
     const bool raised = m.rope_theta != c.model.rope_theta;
     s.title = fmt::format("continue the base model on {} at {} tokens, RoPE base {}", m.mixture, m.context,
                           raised ? fmt::format("raised to {}", m.rope_theta) : std::string("kept (the control)"));
     s.inputs = {"pretrain", "mix-" + m.mixture};
-    s.commands = {fmt::format("longctx train --model {} --data {} --out {} {}{}", dir_arg(dir, layout::run("base")), data, out,
+    s.commands = {fmt::format("longctx train --model {} --data {} --out {} {}{}",
+                              dir_arg(dir, layout::checkpoint("base", c.pretrain.train.steps)), data, out,
                               train_flags(t, m.context, c.seed),
                               raised ? fmt::format(" --rope-theta {}", m.rope_theta) : std::string())};
   }
   return s;
 }
 
-std::string sweep_flags(const SweepSpec& w, uint64_t train_length) {
-  return fmt::format("--lengths {}:{}:{} --depths {} --max-new-tokens {} --train-length {}", w.min_length, w.max_length,
-                     w.lengths, w.depths, w.max_new_tokens, train_length);
+std::string sweep_flags(const SweepSpec& w, uint64_t train_length, uint64_t seed) {
+  return fmt::format("--lengths {}:{}:{} --depths {} --max-new-tokens {} --train-length {} --seed {}", w.min_length, w.max_length,
+                     w.lengths, w.depths, w.max_new_tokens, train_length, seed);
+}
+
+// The final checkpoint of a model's run.
+std::string final_checkpoint(const StudyConfig& c, const StudyModel& m) {
+  return layout::checkpoint(m.name, m.continued ? c.continued.train.steps : c.pretrain.train.steps);
 }
 
 json sweep_params(const SweepSpec& w) {
@@ -88,14 +95,14 @@ Stage sweep_slot(const StudyConfig& c, const std::string& dir, const StudyModel&
   s.available = false;
   s.unavailable_reason = kEvalMissing;
   s.params = {{"task", task}, {"sweep", sweep_params(w)}, {"seed", c.seed}};
-  s.outputs = {{out, "results.jsonl"}};
+  s.outputs = {{out, "needle.json"}};
   s.commands = {fmt::format("longctx needle{} --model {} {} --out {}", passkey ? " --task passkey" : "",
-                            dir_arg(dir, layout::run(m.name)), sweep_flags(w, m.context), dir_arg(dir, out))};
+                            dir_arg(dir, final_checkpoint(c, m)), sweep_flags(w, m.context, c.seed), dir_arg(dir, out))};
   return s;
 }
 
 Stage loss_slot(const StudyConfig& c, const std::string& dir, const StudyModel& m, bool has_validation) {
-  const std::string out = layout::eval(m.name) + "/loss.json";
+  const std::string out = layout::eval(m.name) + "/loss";
   Stage s;
   s.name = "loss-" + m.name;
   s.group = "eval";
@@ -106,10 +113,10 @@ Stage loss_slot(const StudyConfig& c, const std::string& dir, const StudyModel& 
   s.available = false;
   s.unavailable_reason = has_validation ? kEvalMissing : "the corpus has no held-out split (validation/)";
   s.params = {{"split", c.loss_split()}, {"max_tokens", c.eval.loss.max_tokens}, {"seq_len", c.long_context}};
-  s.outputs = {{out, ""}};
-  s.commands = {fmt::format("longctx loss --model {} --data {} --seq-len {} --split {} --max-tokens {} --json {}",
-                            dir_arg(dir, layout::run(m.name)), dir_arg(dir, layout::kStoreValidation), c.long_context,
-                            c.loss_split(), c.eval.loss.max_tokens, dir_arg(dir, out))};
+  s.outputs = {{out, "loss.json"}};
+  s.commands = {fmt::format("longctx loss --model {} --data {} --seq-len {} --split {} --max-tokens {} --seed {} --out {}",
+                            dir_arg(dir, final_checkpoint(c, m)), dir_arg(dir, layout::kStoreValidation), c.long_context,
+                            c.loss_split(), c.eval.loss.max_tokens, c.seed, dir_arg(dir, out))};
   return s;
 }
 
