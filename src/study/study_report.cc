@@ -95,8 +95,7 @@ HtmlSection settings_section(const StudyConfig& c) {
                                       c.continued.rope_theta, c.continued.control.empty() ? "none" : c.continued.control)}};
   if (!c.description.empty()) s.blocks.push_back(HtmlText{c.description});
   s.blocks.push_back(std::move(t));
-  s.blocks.push_back(HtmlText{"The whole configuration, a template for `longctx reproduce --config`:\n\n```\n" +
-                              study_config_json(c).dump(2) + "\n```"});
+  s.blocks.push_back(HtmlText{"Every field is in the last section, [The whole configuration](#config)."});
   return s;
 }
 
@@ -605,6 +604,10 @@ Status write_study_report(const std::string& dir) {
                                   "check whether an effect points the same way. Rows marked \"not run\" wait for the training and "
                                   "evaluation stages."});
   rep.sections.push_back(std::move(paper));
+  rep.sections.push_back({"The whole configuration", {HtmlText{"study.json, a template for `longctx reproduce --config` "
+                                                               "(docs/reproduce.md describes each field):\n\n```\n" +
+                                                               study_config_json(c).dump(2) + "\n```"}},
+                          "config"});
   return plot::write_html_report(rep, dir + "/" + layout::kReport).with_context("the study report");
 }
 
