@@ -108,6 +108,25 @@ void check_changed_parameter(const std::string& dir) {
   EXPECT_EQ(states(*back)["mix-global"], S::kRan);
 }
 
+// The command a stage lists (the report prints it) does the same work: run by hand into another
+// directory, it writes the same bytes as the stage.
+void check_equivalent_command(const std::string& dir) {
+  for (const auto& stage : study_stages(small_smoke(), dir)) {
+    if (stage.name != "mix-cut") continue;
+    ASSERT_EQ(stage.commands.size(), 1u);
+    std::string cmd = stage.commands[0];
+    ASSERT_EQ(cmd.rfind("longctx ", 0), 0u) << cmd;
+    const std::string out = dir + "/mix/cut";
+    ASSERT_NE(cmd.find(out), std::string::npos) << cmd;
+    cmd.replace(cmd.find(out), out.size(), dir + "/cut-by-hand");
+    const auto r = testing::run_command(std::string(LONGCTX_BINARY) + " -q" + cmd.substr(7));
+    ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+    for (const char* f : {"manifest.json", "shard-00000.lcpk"}) {
+      EXPECT_EQ(read_file(dir + "/cut-by-hand/" + f).value(), read_file(dir + "/mix/cut/" + f).value()) << f;
+    }
+  }
+}
+
 // ---- the report read back --------------------------------------------------------------------
 
 std::string unescape(std::string s) {
@@ -244,6 +263,10 @@ TEST(Study, SmokeDataHalfEndToEnd) {
   {
     SCOPED_TRACE("changed parameter");
     check_changed_parameter(dir);
+  }
+  {
+    SCOPED_TRACE("the stage's command by hand");
+    check_equivalent_command(dir);
   }
   ASSERT_TRUE(write_study_report(dir).is_ok());
   const std::string page = read_file(dir + "/report.html").value();
