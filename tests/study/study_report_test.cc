@@ -13,28 +13,13 @@
 #include "study/study.h"
 #include "study/study_report.h"
 #include "study/browser.h"
+#include "study/html_tables.h"
 #include "test_util.h"
 
 namespace longctx::study {
 namespace {
 
 using nlohmann::json;
-
-// The cells of <table id="id">'s body rows.
-std::vector<std::vector<std::string>> rows_of(const std::string& html, const std::string& id) {
-  const size_t start = html.find("<table id=\"" + id + "\">");
-  if (start == std::string::npos) return {};
-  const std::string t = html.substr(start, html.find("</table>", start) - start);
-  std::vector<std::vector<std::string>> rows;
-  const std::regex row_re("<tr>(.*?)</tr>"), cell_re("<td[^>]*>(.*?)</td>");
-  for (auto it = std::sregex_iterator(t.begin(), t.end(), row_re); it != std::sregex_iterator(); ++it) {
-    const std::string r = (*it)[1];
-    std::vector<std::string> cells;
-    for (auto c = std::sregex_iterator(r.begin(), r.end(), cell_re); c != std::sregex_iterator(); ++c) cells.push_back((*c)[1]);
-    if (!cells.empty()) rows.push_back(std::move(cells));
-  }
-  return rows;
-}
 
 struct FakeStudy {
   std::string dir = testing::scratch_dir("study_report");
@@ -97,16 +82,16 @@ TEST(StudyReport, ModelSectionsFromTheRunsOutputs) {
   ASSERT_TRUE(write_study_report(f.dir).is_ok());
   const std::string page = read_file(f.dir + "/report.html").value();
 
-  const auto training = rows_of(page, "training");
+  const auto training = testing::table_rows(page, "training");
   ASSERT_EQ(training.size(), 1u);
   EXPECT_EQ(training[0], (std::vector<std::string>{"base", "2", "8192", "6.5000"}));
 
-  const auto retrieval = rows_of(page, "retrieval");
+  const auto retrieval = testing::table_rows(page, "retrieval");
   ASSERT_EQ(retrieval.size(), 2u);
   EXPECT_EQ(retrieval[0], (std::vector<std::string>{"base", "needle", "0.167"}));
   EXPECT_EQ(retrieval[1], (std::vector<std::string>{"continue-per-source", "needle", "0.750"}));
 
-  const auto diff = rows_of(page, "loss-difference");
+  const auto diff = testing::table_rows(page, "loss-difference");
   ASSERT_EQ(diff.size(), 2u);
   EXPECT_EQ(diff[0], (std::vector<std::string>{"continue-per-source", "RedPajamaBook", "-0.100", "+0.100"}));
   EXPECT_EQ(diff[1], (std::vector<std::string>{"continue-per-source", "RedPajamaC4", "+0.005", "+0.050"}));
@@ -114,13 +99,13 @@ TEST(StudyReport, ModelSectionsFromTheRunsOutputs) {
   EXPECT_NE(page.find("<td class=\"num same\">+0.005</td>"), std::string::npos);
 
   std::map<std::string, std::vector<std::string>> paper;
-  for (const auto& r : rows_of(page, "paper-vs-here")) paper[r[0].substr(0, 40)] = r;
+  for (const auto& r : testing::table_rows(page, "paper-vs-here")) paper[r[0].substr(0, 40)] = r;
   const auto row = [&](const char* prefix) { return paper[std::string(prefix).substr(0, 40)]; };
   EXPECT_EQ(row("continued pretraining on per-source upsampling makes")[3], "yes");
   EXPECT_EQ(row("raising the RoPE base matters (the control keeps it)")[2], "not run");
   EXPECT_EQ(row("per-source: loss difference from the original mix, Book")[2], "-0.100");
   EXPECT_EQ(row("per-source: loss difference from the original mix, Book")[3], "yes");
-  EXPECT_EQ(row("per-source: no significant loss increase (&gt; 0.01)")[3], "no");
+  EXPECT_EQ(row("per-source: no significant loss increase (> 0.01)")[3], "no");
 
   // Figures drawn for what exists; the stages without records are named as not run.
   for (const char* fig : {"training.svg", "needle-base.svg", "needle-continue-per-source.svg", "loss-position.svg"}) {

@@ -15,6 +15,7 @@
 #include "study/study_report.h"
 #include "plot/html_report.h"
 #include "study/browser.h"
+#include "study/html_tables.h"
 #include "test_util.h"
 
 namespace longctx::study {
@@ -129,30 +130,6 @@ void check_equivalent_command(const std::string& dir) {
 
 // ---- the report read back --------------------------------------------------------------------
 
-std::string unescape(std::string s) {
-  for (const auto& [from, to] : {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
-    for (size_t p; (p = s.find(from)) != std::string::npos;) s.replace(p, std::string(from).size(), to);
-  }
-  return s;
-}
-
-// The body rows of <table id="id">, each cell's text unescaped.
-std::vector<std::vector<std::string>> table_rows(const std::string& html, const std::string& id) {
-  const size_t start = html.find("<table id=\"" + id + "\">");
-  if (start == std::string::npos) return {};
-  const size_t body = html.find("<tbody>", start), end = html.find("</table>", start);
-  const std::string t = html.substr(body, end - body);
-  std::vector<std::vector<std::string>> rows;
-  const std::regex row_re("<tr>(.*?)</tr>"), cell_re("<td[^>]*>(.*?)</td>");
-  for (auto it = std::sregex_iterator(t.begin(), t.end(), row_re); it != std::sregex_iterator(); ++it) {
-    const std::string r = (*it)[1];
-    std::vector<std::string> cells;
-    for (auto c = std::sregex_iterator(r.begin(), r.end(), cell_re); c != std::sregex_iterator(); ++c) cells.push_back(unescape((*c)[1]));
-    rows.push_back(std::move(cells));
-  }
-  return rows;
-}
-
 // "12.34%" -> 0.1234.
 double share(const std::string& cell) {
   EXPECT_EQ(cell.back(), '%') << cell;
@@ -161,7 +138,7 @@ double share(const std::string& cell) {
 
 void check_corpus_table(const std::string& dir, const std::string& page) {
   const json st = read_json_file(dir + "/stats/stats.json").value();
-  const auto rows = table_rows(page, "corpus-stats");
+  const auto rows = testing::table_rows(page, "corpus-stats");
   ASSERT_EQ(rows.size(), st["domains"].size() + 1);
   for (size_t i = 0; i < rows.size(); ++i) {
     const json& d = i < st["domains"].size() ? st["domains"][i] : st["total"];
@@ -179,7 +156,7 @@ void check_corpus_table(const std::string& dir, const std::string& page) {
 void check_mixture_tables(const std::string& dir, const std::string& page) {
   for (const char* name : {"pretrain", "original", "cut", "per-source", "global", "books"}) {
     const json rep = read_json_file(dir + "/mix/" + name + "/manifest.json").value()["report"];
-    const auto rows = table_rows(page, std::string("mix-") + name);
+    const auto rows = testing::table_rows(page, std::string("mix-") + name);
     ASSERT_EQ(rows.size(), rep["after"].size()) << name;
     for (size_t i = 0; i < rows.size(); ++i) {
       const json &b = rep["before"][i], &a = rep["after"][i];
@@ -191,12 +168,12 @@ void check_mixture_tables(const std::string& dir, const std::string& page) {
     }
   }
   // Cut at the short context leaves nothing longer than it.
-  for (const auto& row : table_rows(page, "mix-cut")) EXPECT_EQ(share(row[4]), 0.0) << row[0];
+  for (const auto& row : testing::table_rows(page, "mix-cut")) EXPECT_EQ(share(row[4]), 0.0) << row[0];
 }
 
 void check_stages_paper_and_pending(const std::string& dir, const std::string& page) {
   std::map<std::string, std::string> state;
-  for (const auto& row : table_rows(page, "stages")) state[row[0]] = row[2];
+  for (const auto& row : testing::table_rows(page, "stages")) state[row[0]] = row[2];
   EXPECT_EQ(state["store"], "done");
   EXPECT_EQ(state["mix-books"], "done");
   EXPECT_EQ(state["pretrain"], "not in this build");
@@ -207,7 +184,7 @@ void check_stages_paper_and_pending(const std::string& dir, const std::string& p
     for (const auto& a : rep["after"]) s += a["token_share"].get<double>() * a["long_share"].get<double>();
     return s;
   };
-  const auto paper = table_rows(page, "paper-vs-here");
+  const auto paper = testing::table_rows(page, "paper-vs-here");
   ASSERT_GE(paper.size(), 5u);
   const bool raised = total_long("per-source") > total_long("original");
   EXPECT_EQ(paper[0][3], raised ? "yes" : "no");
