@@ -92,7 +92,7 @@ std::string mix_command_flags(const MixConfig& mix) {
     } else {
       value = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
     }
-    s += fmt::format(" {} {}", name ? name->flag : "--" + it.key(), value);
+    s += name ? fmt::format(" {} {}", name->flag, value) : fmt::format(" --{} {}", it.key(), value);
   }
   s += fmt::format(" --tokens {} --seq-len {} --long-threshold {} --seed {}", mix.total_tokens, mix.seq_len,
                    mix.long_threshold, mix.seed);
