@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     double png = time_ms([&] { return c.render(out + "/" + c.name + ".png"); }, repeats);
     double svg = time_ms([&] { return c.render(out + "/" + c.name + ".svg"); }, repeats);
     std::printf("%-14s %12.2f %12.2f\n", c.name.c_str(), png, svg);
-    sec.blocks.push_back(HtmlImage{c.name + ".png", c.caption, "", false});
+    sec.blocks.push_back(HtmlImage{c.name + ".png", c.caption, "", HtmlImage::Mode::kLink});
   }
   report.sections.push_back(sec);
   if (Status st = write_html_report(report, out + "/index.html"); !st.is_ok()) {

@@ -8,6 +8,7 @@
 #include "cli/cmd_eval.h"
 #include "cli/cmd_mix.h"
 #include "cli/cmd_model.h"
+#include "cli/cmd_reproduce.h"
 #include "cli/cmd_serve.h"
 #include "cli/cmd_stats.h"
 #include "cli/cmd_tokenize.h"
@@ -125,6 +126,7 @@ std::unique_ptr<CLI::App> make_app() {
   register_train_commands(*app);
   register_eval_commands(*app);
   register_serve_commands(*app);
+  register_reproduce_commands(*app);
   return app;
 }
 

@@ -1,5 +1,6 @@
 #include "cli/cli_util.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,6 +40,23 @@ ProgressFn with_test_kill_hooks(ProgressFn fn) {
 bool& global_quiet() {
   static bool q = false;
   return q;
+}
+
+Status with_quiet_stderr(const std::function<Status()>& fn) {
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int devnull = ::open("/dev/null", O_WRONLY);
+  if (devnull >= 0) {
+    ::dup2(devnull, 2);
+    ::close(devnull);
+  }
+  Status st = fn();
+  if (saved >= 0) {
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+  return st;
 }
 
 ProgressBar::ProgressBar(std::string label, bool quiet)

@@ -1,6 +1,7 @@
 // Shared CLI plumbing: the progress bar, -q, --task. The command dialect itself (options,
 // validation, running, error reporting) is in cli/command.h.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ class ProgressBar {
 };
 
 bool& global_quiet();
+
+// Runs `fn` with the process's stderr sent to /dev/null: for libraries that log to the terminal
+// themselves (the SentencePiece trainer).
+Status with_quiet_stderr(const std::function<Status()>& fn);
 
 // Token ids given as text (--ids, --prompt-ids): decimal integers in [0, max] separated by commas
 // or spaces. Fails naming the flag and the first item that is not a token id, or when there are

@@ -1,9 +1,6 @@
 // longctx tokenizer train | encode | decode | info
 #include "cli/cmd_tokenizer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <thread>
 #include <fmt/format.h>
@@ -32,28 +29,6 @@ void print_skipped(const BadRecordStats& bad) {
     if (bad.counts[i]) fmt::print(stderr, " {} {}", bad_record_name(static_cast<BadRecord>(i)), bad.counts[i]);
   fmt::print(stderr, "\n");
   for (const auto& e : bad.examples) fmt::print(stderr, "  e.g. {}: {}\n", e.where, e.detail);
-}
-
-// Runs the SentencePiece trainer. It logs its whole command line to stderr; the terminal is kept
-// for our own messages unless `verbose`.
-Status train_quietly(const TokenizerTrainConfig& tc, bool verbose) {
-  int saved = -1;
-  if (!verbose) {
-    std::fflush(stderr);
-    saved = ::dup(2);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    if (devnull >= 0) {
-      ::dup2(devnull, 2);
-      ::close(devnull);
-    }
-  }
-  Status st = train_sentencepiece_bpe(tc);
-  if (saved >= 0) {
-    std::fflush(stderr);
-    ::dup2(saved, 2);
-    ::close(saved);
-  }
-  return st;
 }
 
 }  // namespace
@@ -105,7 +80,9 @@ Status run_tokenizer_train(const TokenizerTrainOptions& o) {
   tc.model_prefix = prefix + ".tmp";
   tc.vocab_size = o.vocab;
   tc.num_threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  Status st = train_quietly(tc, o.verbose);
+  // The SentencePiece trainer logs its whole command line to stderr; the terminal is kept for our
+  // own messages unless --verbose.
+  Status st = o.verbose ? train_sentencepiece_bpe(tc) : with_quiet_stderr([&] { return train_sentencepiece_bpe(tc); });
   (void)remove_file_if_exists(text_path);
   if (st.is_ok()) st = rename_file(prefix + ".tmp.vocab", prefix + ".vocab");
   if (st.is_ok()) st = rename_file(prefix + ".tmp.model", prefix + ".model");

@@ -109,10 +109,29 @@ caption{caption-side:top;text-align:left;font-weight:bold;padding-bottom:.3em}
 figure{margin:1.2em 0}figure img,figure svg{max-width:100%;height:auto}
 figcaption{color:#555;font-size:.92em}
 code{background:#f3f4f6;padding:0 .25em;border-radius:3px}
+pre{background:#f3f4f6;padding:.6em .8em;border-radius:4px;overflow-x:auto;font-size:.88em;line-height:1.35}
+pre code{background:none;padding:0}
+.callout{border-left:4px solid #d4a72c;background:#fff8e1;padding:.4em 1em;margin:1em 0}
+.callout p{margin:.4em 0}
+.figrow{display:flex;flex-wrap:wrap;gap:1em}.figrow figure{flex:1 1 300px;margin:.4em 0}
+.rowcaption{color:#555;font-size:.92em;margin-top:0}
+td.better{background:#d8f5e5!important}td.worse{background:#fbdde4!important}td.same{color:#888}
+td.agree{background:#d8f5e5!important}td.disagree{background:#fbdde4!important}td.na{color:#888}
+nav.contents ul{columns:2;font-size:.95em}
 )";
 
-std::string render_table(const HtmlTable& t) {
-  std::string out = "<table>\n";
+const char* kContentSecurityPolicy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+Result<std::string> render_table(const HtmlTable& t) {
+  if (!t.cell_classes.empty()) {
+    bool same_shape = t.cell_classes.size() == t.rows.size();
+    for (size_t r = 0; same_shape && r < t.rows.size(); ++r) same_shape = t.cell_classes[r].size() == t.rows[r].size();
+    if (!same_shape) {
+      return make_error(ErrorCode::kInvalidArgument, "table '{}': cell_classes must have the shape of the rows",
+                        t.id.empty() ? t.caption : t.id);
+    }
+  }
+  std::string out = t.id.empty() ? "<table>\n" : "<table id=\"" + html_escape(t.id) + "\">\n";
   if (!t.caption.empty()) out += "<caption>" + html_escape(t.caption) + "</caption>\n";
   if (!t.header.empty()) {
     out += "<thead><tr>";
@@ -120,10 +139,15 @@ std::string render_table(const HtmlTable& t) {
     out += "</tr></thead>\n";
   }
   out += "<tbody>\n";
-  for (const auto& row : t.rows) {
+  for (size_t r = 0; r < t.rows.size(); ++r) {
     out += "<tr>";
-    for (const auto& cell : row) {
-      out += looks_numeric(cell) ? "<td class=\"num\">" : "<td>";
+    for (size_t c = 0; c < t.rows[r].size(); ++c) {
+      const std::string& cell = t.rows[r][c];
+      std::string cls = looks_numeric(cell) ? "num" : "";
+      if (!t.cell_classes.empty() && !t.cell_classes[r][c].empty()) {
+        cls += (cls.empty() ? "" : " ") + t.cell_classes[r][c];
+      }
+      out += cls.empty() ? "<td>" : "<td class=\"" + html_escape(cls) + "\">";
       out += html_escape(cell) + "</td>";
     }
     out += "</tr>\n";
@@ -132,22 +156,56 @@ std::string render_table(const HtmlTable& t) {
   return out;
 }
 
-Result<std::string> render_image(const HtmlImage& img, const std::string& base_dir, int figure_no) {
-  std::string out = "<figure>\n";
-  if (img.inline_svg) {
-    std::filesystem::path p(img.path);
-    std::string full = p.is_absolute() || base_dir.empty() ? img.path : (std::filesystem::path(base_dir) / p).string();
-    LONGCTX_ASSIGN_OR_RETURN(std::string svg, read_file(full));
-    size_t start = svg.find("<svg");
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
+  }
+  return true;
+}
+
+// The figure's markup without the <figure> wrapper: inlined SVG, an embedded data: URI or a link.
+Result<std::string> image_markup(const HtmlImage& img, const std::string& base_dir, int figure_no, bool self_contained) {
+  const std::string alt = html_escape(img.alt.empty() ? img.caption : img.alt);
+  if (img.mode == HtmlImage::Mode::kLink) {
+    if (self_contained) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "figure '{}': a self-contained report cannot link a file; inline or embed it", img.path);
+    }
+    return "<img src=\"" + html_escape(img.path) + "\" alt=\"" + alt + "\">\n";
+  }
+  std::filesystem::path p(img.path);
+  std::string full = p.is_absolute() || base_dir.empty() ? img.path : (std::filesystem::path(base_dir) / p).string();
+  LONGCTX_ASSIGN_OR_RETURN(std::string bytes, read_file(full));
+  if (img.mode == HtmlImage::Mode::kInlineSvg) {
+    size_t start = bytes.find("<svg");
     if (start == std::string::npos) {
       return make_error(ErrorCode::kCorrupt, "inlining '{}': no <svg> element", full);
     }
-    out += prefix_svg_ids(std::string_view(svg).substr(start), fmt::format("fig{}-", figure_no));
-    out += "\n";
-  } else {
-    out += "<img src=\"" + html_escape(img.path) + "\" alt=\"" +
-           html_escape(img.alt.empty() ? img.caption : img.alt) + "\">\n";
+    return prefix_svg_ids(std::string_view(bytes).substr(start), fmt::format("fig{}-", figure_no)) + "\n";
   }
+  static constexpr std::string_view kPngMagic = "\x89PNG\r\n\x1a\n";
+  std::string_view mime;
+  if (ends_with_ci(img.path, ".png")) {
+    if (std::string_view(bytes).substr(0, kPngMagic.size()) != kPngMagic) {
+      return make_error(ErrorCode::kCorrupt, "embedding '{}': not a PNG file (no PNG signature)", full);
+    }
+    mime = "image/png";
+  } else if (ends_with_ci(img.path, ".svg")) {
+    if (bytes.find("<svg") == std::string::npos) {
+      return make_error(ErrorCode::kCorrupt, "embedding '{}': no <svg> element", full);
+    }
+    mime = "image/svg+xml";
+  } else {
+    return make_error(ErrorCode::kInvalidArgument, "embedding '{}': expected a .png or .svg file", full);
+  }
+  return fmt::format("<img src=\"data:{};base64,{}\" alt=\"{}\">\n", mime, base64_encode(bytes), alt);
+}
+
+Result<std::string> render_image(const HtmlImage& img, const std::string& base_dir, int figure_no, bool self_contained) {
+  std::string out = "<figure>\n";
+  LONGCTX_ASSIGN_OR_RETURN(std::string markup, image_markup(img, base_dir, figure_no, self_contained));
+  out += markup;
   if (!img.caption.empty()) out += "<figcaption>" + inline_markdown(img.caption) + "</figcaption>\n";
   out += "</figure>\n";
   return out;
@@ -167,6 +225,30 @@ std::string html_escape(std::string_view text) {
       case '\'': out += "&#39;"; break;
       default: out += c;
     }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                 static_cast<uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
   }
   return out;
 }
@@ -199,13 +281,26 @@ std::string markdown_to_html(std::string_view markdown) {
     }
     block.clear();
   };
+  bool in_code = false;
+  std::string code;
   for (auto line : split_lines(markdown)) {
-    if (trim(line).empty()) {
+    if (starts_with(trim(line), "```")) {
+      if (in_code) {
+        out += "<pre><code>" + html_escape(code) + "</code></pre>\n";
+        code.clear();
+      } else {
+        flush();
+      }
+      in_code = !in_code;
+    } else if (in_code) {
+      code += std::string(line) + "\n";
+    } else if (trim(line).empty()) {
       flush();
     } else {
       block.push_back(line);
     }
   }
+  if (in_code) out += "<pre><code>" + html_escape(code) + "</code></pre>\n";  // an unclosed fence ends the text
   flush();
   return out;
 }
@@ -233,22 +328,44 @@ std::string prefix_svg_ids(std::string_view svg, std::string_view prefix) {
 
 Result<std::string> render_html_report(const HtmlReport& report, const std::string& base_dir) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  if (report.self_contained) {
+    out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
+  }
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<title>" + html_escape(report.title) + "</title>\n<style>\n" + kCss + "</style>\n</head>\n<body>\n";
   out += "<h1>" + html_escape(report.title) + "</h1>\n";
   if (!report.subtitle.empty()) out += "<p class=\"subtitle\">" + html_escape(report.subtitle) + "</p>\n";
+  if (report.contents) {
+    out += "<nav class=\"contents\"><ul>\n";
+    for (const auto& section : report.sections) {
+      if (section.id.empty()) continue;
+      out += "<li><a href=\"#" + html_escape(section.id) + "\">" + html_escape(section.heading) + "</a></li>\n";
+    }
+    out += "</ul></nav>\n";
+  }
   int figure_no = 0;
   for (const auto& section : report.sections) {
-    out += "<section>\n";
+    out += section.id.empty() ? "<section>\n" : "<section id=\"" + html_escape(section.id) + "\">\n";
     if (!section.heading.empty()) out += "<h2>" + html_escape(section.heading) + "</h2>\n";
     for (const auto& block : section.blocks) {
       if (const auto* t = std::get_if<HtmlText>(&block)) {
         out += markdown_to_html(t->markdown);
+      } else if (const auto* note = std::get_if<HtmlCallout>(&block)) {
+        out += "<div class=\"callout\">\n" + markdown_to_html(note->markdown) + "</div>\n";
       } else if (const auto* tab = std::get_if<HtmlTable>(&block)) {
-        out += render_table(*tab);
+        LONGCTX_ASSIGN_OR_RETURN(std::string table, render_table(*tab));
+        out += table;
       } else if (const auto* img = std::get_if<HtmlImage>(&block)) {
-        LONGCTX_ASSIGN_OR_RETURN(std::string fig, render_image(*img, base_dir, ++figure_no));
+        LONGCTX_ASSIGN_OR_RETURN(std::string fig, render_image(*img, base_dir, ++figure_no, report.self_contained));
         out += fig;
+      } else if (const auto* row = std::get_if<HtmlFigureRow>(&block)) {
+        out += "<div class=\"figrow\">\n";
+        for (const auto& f : row->figures) {
+          LONGCTX_ASSIGN_OR_RETURN(std::string fig, render_image(f, base_dir, ++figure_no, report.self_contained));
+          out += fig;
+        }
+        out += "</div>\n";
+        if (!row->caption.empty()) out += "<p class=\"rowcaption\">" + inline_markdown(row->caption) + "</p>\n";
       }
     }
     out += "</section>\n";

@@ -7,6 +7,7 @@
 #include "core/file_io.h"
 #include "plot/charts.h"
 #include "plot/html_report.h"
+#include "test_util.h"
 
 namespace longctx::plot {
 namespace {
@@ -64,9 +65,9 @@ TEST(Html, ReportWithTableAndFigures) {
   t.caption = "Loss difference";
   t.header = {"domain", "0-4K"};
   t.rows = {{"Book<s>", "-0.065"}, {"Wiki", "+.002"}};
-  HtmlImage linked{"bars.svg", "Figure 1: *shares*", "", false};
-  HtmlImage inlined{"bars.svg", "inline 1", "", true};
-  HtmlImage inlined2{"bars.svg", "inline 2", "", true};
+  HtmlImage linked{"bars.svg", "Figure 1: *shares*", "", HtmlImage::Mode::kLink};
+  HtmlImage inlined{"bars.svg", "inline 1", "", HtmlImage::Mode::kInlineSvg};
+  HtmlImage inlined2{"bars.svg", "inline 2", "", HtmlImage::Mode::kInlineSvg};
   r.sections = {{"Data", {HtmlText{"Tokens per **domain**."}, t, linked, inlined, inlined2}}};
   ASSERT_TRUE(write_html_report(r, d + "/index.html").is_ok());
   std::string html = *read_file(d + "/index.html");
@@ -94,11 +95,100 @@ TEST(Html, ReportWithTableAndFigures) {
   EXPECT_EQ(count(second, " id=\""), count(second, " id=\"fig3-"));
 
   // A missing inlined figure is an error naming the file; nothing is published.
-  r.sections[0].blocks.push_back(HtmlImage{"missing.svg", "", "", true});
+  r.sections[0].blocks.push_back(HtmlImage{"missing.svg", "", "", HtmlImage::Mode::kInlineSvg});
   Status st = write_html_report(r, d + "/bad.html");
   EXPECT_FALSE(st.is_ok());
   EXPECT_NE(st.message().find("missing.svg"), std::string::npos) << st.message();
   EXPECT_FALSE(file_exists(d + "/bad.html"));
+}
+
+
+TEST(Html, Base64MatchesRfc4648Vectors) {
+  // RFC 4648 section 10.
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
+}
+
+TEST(Html, FencedCodeIsVerbatim) {
+  EXPECT_EQ(markdown_to_html("Run:\n```\nlongctx a <b> \\\n  --c **d**\n\nnext\n```\nafter"),
+            "<p>Run:</p>\n<pre><code>longctx a &lt;b&gt; \\\n  --c **d**\n\nnext\n</code></pre>\n<p>after</p>\n");
+}
+
+TEST(Html, TableIdsClassesAndCallouts) {
+  HtmlReport r;
+  r.title = "t";
+  HtmlTable t;
+  t.id = "diff";
+  t.header = {"domain", "d"};
+  t.rows = {{"Book", "-0.065"}, {"C4", "+0.002"}};
+  t.cell_classes = {{"", "better"}, {"", "same"}};
+  r.sections = {{"S", {HtmlCallout{"Not run: **train** is missing."}, t}, "sec-s"}};
+  r.contents = true;
+  auto html = render_html_report(r, "");
+  ASSERT_TRUE(html.is_ok()) << html.status().message();
+  EXPECT_NE(html->find("<table id=\"diff\">"), std::string::npos);
+  EXPECT_NE(html->find("<td class=\"num better\">-0.065</td>"), std::string::npos);
+  EXPECT_NE(html->find("<td class=\"num same\">+0.002</td>"), std::string::npos);
+  EXPECT_NE(html->find("<div class=\"callout\">\n<p>Not run: <strong>train</strong> is missing.</p>\n</div>"), std::string::npos);
+  EXPECT_NE(html->find("<section id=\"sec-s\">"), std::string::npos);
+  EXPECT_NE(html->find("<li><a href=\"#sec-s\">S</a></li>"), std::string::npos);
+  EXPECT_EQ(html->find("Content-Security-Policy"), std::string::npos);
+  t.cell_classes = {{"", "better"}};  // wrong shape
+  r.sections[0].blocks = {t};
+  EXPECT_FALSE(render_html_report(r, "").is_ok());
+}
+
+TEST(Html, SelfContainedEmbedsPngAndSvg) {
+  auto d = tmpdir("embed");
+  BarChartConfig bars;
+  bars.title = "shares";
+  bars.categories = {"a", "b"};
+  bars.series = {{"x", {1, 2}, std::nullopt}};
+  ASSERT_TRUE(render_bar_chart(bars, d + "/bars.png").is_ok());
+  ASSERT_TRUE(render_bar_chart(bars, d + "/bars.svg").is_ok());
+  HtmlReport r;
+  r.title = "embedded";
+  r.self_contained = true;
+  HtmlFigureRow row;
+  row.figures = {{"bars.png", "png", "", HtmlImage::Mode::kEmbed}, {"bars.svg", "svg", "", HtmlImage::Mode::kInlineSvg},
+                 {"bars.svg", "svg as data", "", HtmlImage::Mode::kEmbed}};
+  row.caption = "side by side";
+  r.sections = {{"Figures", {row}}};
+  ASSERT_TRUE(write_html_report(r, d + "/index.html").is_ok());
+  std::string html = *read_file(d + "/index.html");
+  EXPECT_NE(html.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+                      "style-src 'unsafe-inline'\">"),
+            std::string::npos);
+  // The data: URIs carry exactly the files' bytes, as coreutils' base64 writes them.
+  for (const auto& [file, mime] : {std::pair{"bars.png", "image/png"}, std::pair{"bars.svg", "image/svg+xml"}}) {
+    auto b64 = longctx::testing::run_command("base64 -w0 " + d + "/" + file);
+    ASSERT_EQ(b64.exit_code, 0);
+    EXPECT_NE(html.find(std::string("<img src=\"data:") + mime + ";base64," + b64.output + "\""), std::string::npos) << file;
+  }
+  // Numbering runs through the row: the inlined SVG is figure 2.
+  EXPECT_GT(count(html, " id=\"fig2-"), 0);
+  EXPECT_NE(html.find("<div class=\"figrow\">"), std::string::npos);
+  EXPECT_NE(html.find("<p class=\"rowcaption\">side by side</p>"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"bars"), std::string::npos);
+
+  // A linked figure has no place in a self-contained page; neither has a PNG that is not one.
+  r.sections = {{"F", {HtmlImage{"bars.png", "", "", HtmlImage::Mode::kLink}}}};
+  auto st = render_html_report(r, d);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.status().message().find("self-contained"), std::string::npos) << st.status().message();
+  ASSERT_TRUE(write_file_atomic(d + "/fake.png", "not a png").is_ok());
+  r.sections = {{"F", {HtmlImage{"fake.png", "", "", HtmlImage::Mode::kEmbed}}}};
+  st = render_html_report(r, d);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.status().message().find("fake.png"), std::string::npos) << st.status().message();
+  r.sections = {{"F", {HtmlImage{"bars.gif", "", "", HtmlImage::Mode::kEmbed}}}};
+  EXPECT_FALSE(render_html_report(r, d).is_ok());
 }
 
 }  // namespace
