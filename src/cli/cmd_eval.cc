@@ -77,6 +77,9 @@ Status NeedleOptions::validate() const {
     return make_error(ErrorCode::kInvalidArgument, "--endpoint needs --model-name (the model's name on that server)");
   }
   if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "--out is required");
+  if (allow_beyond_context && model.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "--allow-beyond-context is for --model (a server decides its own context)");
+  }
   LONGCTX_RETURN_IF_ERROR(check_range("--concurrency", concurrency, 1, 256));
   LONGCTX_RETURN_IF_ERROR(check_range("--threads", threads, 0, kMaxThreads));
   LONGCTX_RETURN_IF_ERROR(check_range("--prefill-chunk", prefill_chunk, 1, 1 << 20));
@@ -116,7 +119,10 @@ Status run_needle(const NeedleOptions& o) {
     m.emplace(std::move(lm));
     LONGCTX_ASSIGN_OR_RETURN(identity, model_identity(o.model));
     if (name.empty()) name = std::filesystem::path(o.model).lexically_normal().filename().string();
-    gen = std::make_unique<eval::NativeGenerator>(*m, tok, name, o.prefill_chunk);
+    auto native = std::make_unique<eval::NativeGenerator>(*m, tok, name, o.prefill_chunk);
+    native->set_allow_beyond_context(o.allow_beyond_context);
+    if (o.allow_beyond_context) identity["beyond_context"] = true;
+    gen = std::move(native);
   } else {
     eval::HttpClientConfig hc;
     hc.endpoint = o.endpoint;
@@ -351,6 +357,8 @@ void register_eval_commands(CLI::App& app) {
     add_number(c, "--context-length", o->context_length, "The remote model's context (0 = unknown: the server decides)");
     add_number(c, "--threads", o->threads, "Threads (0 = all cores)");
     add_number(c, "--prefill-chunk", o->prefill_chunk, "Prompt tokens per forward pass (native)");
+    c->add_flag("--allow-beyond-context", o->allow_beyond_context,
+                "Measure lengths past the model's context too (native; to show how a model fails beyond its training length)");
     c->add_flag("--overwrite", o->overwrite, "Replace a finished sweep, or another sweep's partial results, in --out");
     set_examples(c,
                  {"longctx needle --model ckpt --lengths 1K:16K:8 --depths 5 --train-length 8K --out runs/needle",

@@ -18,7 +18,7 @@ struct NeedleOptions {
   int64_t buffer = 200, context_length = 0;
   double timeout = 600, backoff = 1;
   uint64_t seed = 0;
-  bool overwrite = false;
+  bool overwrite = false, allow_beyond_context = false;
   Status validate() const;
 };
 Status run_needle(const NeedleOptions& o);

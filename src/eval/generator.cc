@@ -19,7 +19,10 @@ NativeGenerator::NativeGenerator(const model::LlamaModel& m, std::shared_ptr<con
                                  int prefill_chunk)
     : m_(&m), tok_(std::move(tok)), name_(std::move(name)), prefill_chunk_(prefill_chunk) {}
 
-std::optional<int64_t> NativeGenerator::context_length() const { return model::context_length(m_->config()); }
+std::optional<int64_t> NativeGenerator::context_length() const {
+  if (allow_beyond_context_) return std::nullopt;
+  return model::context_length(m_->config());
+}
 
 Result<std::vector<int32_t>> NativeGenerator::encode_prompt(const GenerationRequest& req) const {
   std::vector<int32_t> ids;
@@ -57,6 +60,7 @@ Result<Completion> NativeGenerator::complete(const GenerationRequest& req, const
   so.seed = req.seed;
   so.max_new_tokens = req.max_new_tokens;
   so.prefill_chunk = prefill_chunk_;
+  so.allow_beyond_context = allow_beyond_context_;
   if (tok_->eos_id() >= 0) so.stop_ids.push_back(tok_->eos_id());
 
   // Text is decoded from all generated tokens at each step (decoding is context dependent:

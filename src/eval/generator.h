@@ -62,12 +62,17 @@ class NativeGenerator : public Generator {
   Result<std::vector<int32_t>> encode_prompt(const GenerationRequest& req) const;
   const model::LlamaModel& model() const { return *m_; }
   const Tokenizer& tokenizer() const { return *tok_; }
+  // Run prompts past the model's context (max_position_embeddings and its RoPE scaling): the
+  // generator then reports no context length, so no cell is skipped for its length. For showing
+  // how a model fails beyond the length it was trained at (the base model of a study).
+  void set_allow_beyond_context(bool allow) { allow_beyond_context_ = allow; }
 
  private:
   const model::LlamaModel* m_;
   std::shared_ptr<const Tokenizer> tok_;
   std::string name_;
   int prefill_chunk_;
+  bool allow_beyond_context_ = false;
 };
 
 struct HttpClientConfig {

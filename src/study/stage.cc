@@ -106,6 +106,7 @@ size_t index_of(const std::vector<Stage>& stages, const std::string& name, size_
 Status run_one(const std::string& dir, const Stage& stage, const nlohmann::json& fingerprint, const RunOptions& o,
                StageResult* res) {
   const std::string rec_path = stage_record_path(dir, stage.name);
+  const bool had_record = file_exists(rec_path);
   LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(rec_path));
   StageContext ctx;
   ctx.dir = dir;
@@ -113,6 +114,7 @@ Status run_one(const std::string& dir, const Stage& stage, const nlohmann::json&
   if (o.progress) ctx.progress = o.progress(stage);
   ctx.notes = &res->notes;
   ctx.external = o.external;
+  ctx.resume = !had_record && res->why.rfind("--from", 0) != 0;
   for (const auto& out : stage.outputs) ctx.replace |= std::filesystem::exists(dir + "/" + out.path);
   const auto t0 = std::chrono::steady_clock::now();
   auto summary = stage.run(ctx);

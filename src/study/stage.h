@@ -43,6 +43,10 @@ struct StageContext {
   // True when the stage runs although an output of an earlier run exists (its fingerprint
   // changed, or `from`): the stage replaces that output (the libraries' --overwrite).
   bool replace = false;
+  // True when the stage had no record and was not forced by `from`: an earlier run of it may have
+  // been killed, and a library that resumes its own partial output (training) should continue it
+  // rather than replace it.
+  bool resume = false;
   std::vector<std::string>* notes = nullptr;  // lines the CLI prints after the stage
   // Runs a call into a library that writes to the terminal itself (the SentencePiece trainer
   // logs to stderr); the CLI passes one that silences it. Empty: call it as it is.

@@ -55,7 +55,8 @@ ojson train_json(const TrainSpec& t) {
 
 ojson sweep_json(const SweepSpec& s) {
   return {{"enabled", s.enabled}, {"min_length", s.min_length}, {"max_length", s.max_length},
-          {"lengths", s.lengths}, {"depths", s.depths},         {"max_new_tokens", s.max_new_tokens}};
+          {"lengths", s.lengths}, {"depths", s.depths},         {"max_new_tokens", s.max_new_tokens},
+          {"buffer", s.buffer}};
 }
 
 }  // namespace
@@ -243,6 +244,7 @@ void read_sweep(const json* j, const std::string& path, SweepSpec* s, Status* st
   r.get("lengths", &s->lengths);
   r.get("depths", &s->depths);
   r.get("max_new_tokens", &s->max_new_tokens);
+  r.get("buffer", &s->buffer, Unit::kLength);
   (void)r.finish();
 }
 

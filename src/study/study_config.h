@@ -117,6 +117,10 @@ struct SweepSpec {
   uint32_t lengths = 8;
   uint32_t depths = 5;
   uint32_t max_new_tokens = 16;
+  // Tokens kept free for the template, question and answer. The paper keeps 200 (paper.md "Needle
+  // in a haystack") at lengths of 1K and more; a miniature study's shortest lengths would leave
+  // little haystack after 200, so the default is smaller (at most half of min_length).
+  uint64_t buffer = 64;
 };
 
 // Per-domain loss on the validation split (paper.md "Other evaluations"): positions before and

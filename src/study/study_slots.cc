@@ -1,7 +1,9 @@
-// The training and evaluation stages of a study. In this build they are SLOTS (stage.h): their
-// parameters, inputs, outputs and equivalent commands are fixed here, and the runner lists them
-// as "not available" until the libraries that do the work (src/train: `longctx train`; src/eval:
-// `longctx needle`, `longctx loss`) are part of the build. Wiring one in is writing its `run`.
+// The training and evaluation stages of a study. Each is one call into the library behind the
+// command it lists: training calls src/train (`run_training`, behind `longctx train`), the
+// retrieval sweeps call src/eval's `run_needle` (behind `longctx needle`) with the native engine,
+// and the loss stage calls `evaluate_loss` (behind `longctx loss`). The stage's parameters,
+// inputs, outputs and equivalent commands are fixed here; running the command by hand gives the
+// same files.
 //
 // Output layout (docs/reproduce.md "Stages"; the formats are docs/formats.md's):
 //   runs/<model>/                 a `longctx train --out` directory: metrics.jsonl, summary.json
@@ -13,6 +15,21 @@
 //                                 and after the split, loss by position buckets)
 #include <fmt/format.h>
 
+#include "train/communicator.h"
+#include "train/trainer.h"
+
+#include "core/file_io.h"
+#include "core/hash.h"
+#include "core/json_util.h"
+#include "core/progress.h"
+#include "eval/figures.h"
+#include "eval/generator.h"
+#include "eval/loss_eval.h"
+#include "eval/needle.h"
+#include "eval/needle_run.h"
+#include "eval/text_codec.h"
+#include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
 #include "study/study.h"
 #include "study/study_config.h"
 #include "study/study_internal.h"
@@ -21,9 +38,6 @@ namespace longctx::study {
 namespace {
 
 using nlohmann::json;
-
-constexpr const char* kTrainMissing = "needs `longctx train` (src/train), which is not in this build yet";
-constexpr const char* kEvalMissing = "needs `longctx needle` / `longctx loss` (src/eval), which are not in this build yet";
 
 
 std::string train_flags(const TrainSpec& t, uint64_t seq_len, uint64_t seed) {
@@ -39,12 +53,64 @@ json train_params(const TrainSpec& t) {
           {"schedule", t.schedule}, {"warmup", t.warmup},             {"min_lr", t.min_lr}};
 }
 
+// The run as `longctx train` would be given it (the stage's command has the same flags). One
+// process; under mpirun the same run is `longctx train` by hand.
+train::TrainConfig train_config(const StudyConfig& c, const StudyModel& m, const StageContext& ctx) {
+  const TrainSpec& t = m.continued ? c.continued.train : c.pretrain.train;
+  train::TrainConfig tc;
+  tc.data = ctx.dir + "/" + layout::mixture(m.mixture);
+  if (m.continued) {
+    tc.model = ctx.dir + "/" + layout::checkpoint("base", c.pretrain.train.steps);
+    // Always given, also for the control (the base model's own theta): a given rope_theta lets
+    // max_position_embeddings rise to the new sequence length (train_config.h apply_rope_flags).
+    tc.rope_theta = m.rope_theta;
+  } else {
+    tc.init = ctx.dir + "/" + layout::kModelConfig;
+    tc.init_seed = c.seed;
+    tc.tokenizer = tokenizer_path(c, ctx.dir);
+  }
+  tc.out = ctx.dir + "/" + layout::run(m.name);
+  // A killed run continues (train resumes a run of the same configuration); a changed one is
+  // replaced (only the run's own files go).
+  tc.overwrite = ctx.replace && !ctx.resume;
+  tc.seq_len = static_cast<int64_t>(m.context);
+  tc.lr = t.lr;
+  tc.schedule = t.schedule;
+  tc.warmup = static_cast<int64_t>(t.warmup);
+  tc.min_lr = t.min_lr;
+  tc.batch_tokens = t.batch_tokens;
+  tc.micro_batch = static_cast<int>(t.micro_batch);
+  tc.steps = static_cast<int64_t>(t.steps);
+  tc.seed = c.seed;
+  return tc;
+}
+
+Result<json> run_train_stage(const StudyConfig& c, const StudyModel& m, const StageContext& ctx) {
+  const train::TrainConfig tc = train_config(c, m, ctx);
+  LONGCTX_RETURN_IF_ERROR(tc.validate());
+  ProgressThrottle bar(ctx.progress);
+  const train::TrainProgressFn progress = [&](const train::TrainProgress& p) {
+    if (p.kind == train::TrainProgress::Kind::kNote && ctx.notes) ctx.notes->push_back(p.message);
+    if (p.kind != train::TrainProgress::Kind::kStep) return;
+    ProgressSnapshot snap;
+    snap.phase = "train";
+    snap.docs = static_cast<uint64_t>(p.step);
+    snap.tokens = p.tokens;
+    snap.elapsed_s = p.elapsed_s;
+    snap.final = p.step == p.steps;
+    bar.report(snap, snap.final);
+  };
+  train::SingleProcess comm;
+  LONGCTX_ASSIGN_OR_RETURN(train::TrainSummary r, train::run_training(tc, progress, comm));
+  if (r.interrupted) return make_error(ErrorCode::kInternal, "training of {} stopped at step {} (asked to stop); rerun to continue it", m.name, r.step);
+  return json{{"step", r.step}, {"tokens", r.tokens}, {"loss", r.loss}, {"val_loss", r.val_loss}};
+}
+
 Stage train_slot(const StudyConfig& c, const std::string& dir, const StudyModel& m) {
   Stage s;
   s.name = m.stage;
   s.group = "train";
-  s.available = false;
-  s.unavailable_reason = kTrainMissing;
+  s.run = [c, m](const StageContext& ctx) { return run_train_stage(c, m, ctx); };
   const TrainSpec& t = m.continued ? c.continued.train : c.pretrain.train;
   s.params = {{"train", train_params(t)}, {"seq_len", m.context}, {"rope_theta", m.rope_theta}, {"seed", c.seed}};
   s.outputs = {{layout::run(m.name), layout::kRunSummary}};
@@ -62,14 +128,14 @@ Stage train_slot(const StudyConfig& c, const std::string& dir, const StudyModel&
     s.commands = {fmt::format("longctx train --model {} --data {} --out {} {}{}",
                               dir_arg(dir, layout::checkpoint("base", c.pretrain.train.steps)), data, out,
                               train_flags(t, m.context, c.seed),
-                              raised ? fmt::format(" --rope-theta {}", m.rope_theta) : std::string())};
+                              fmt::format(" --rope-theta {}", m.rope_theta))};
   }
   return s;
 }
 
 std::string sweep_flags(const SweepSpec& w, uint64_t train_length, uint64_t seed) {
-  return fmt::format("--lengths {}:{}:{} --depths {} --max-new-tokens {} --train-length {} --seed {}", w.min_length, w.max_length,
-                     w.lengths, w.depths, w.max_new_tokens, train_length, seed);
+  return fmt::format("--lengths {}:{}:{} --depths {} --max-new-tokens {} --buffer {} --train-length {} --seed {} --allow-beyond-context",
+                     w.min_length, w.max_length, w.lengths, w.depths, w.max_new_tokens, w.buffer, train_length, seed);
 }
 
 // The final checkpoint of a model's run.
@@ -78,8 +144,110 @@ std::string final_checkpoint(const StudyConfig& c, const StudyModel& m) {
 }
 
 json sweep_params(const SweepSpec& w) {
-  return {{"min_length", w.min_length}, {"max_length", w.max_length}, {"lengths", w.lengths},
-          {"depths", w.depths},         {"max_new_tokens", w.max_new_tokens}};
+  return {{"min_length", w.min_length},         {"max_length", w.max_length}, {"lengths", w.lengths},
+          {"depths", w.depths},                 {"max_new_tokens", w.max_new_tokens}, {"buffer", w.buffer},
+          {"allow_beyond_context", true}};
+}
+
+// The model a stage evaluates: the run's final checkpoint, with the study's tokenizer.
+struct LoadedModel {
+  model::LlamaModel model;
+  std::shared_ptr<const Tokenizer> tok;
+  nlohmann::json identity;  // for the sweep's resume fingerprint: a retrained model starts over
+};
+
+Result<LoadedModel> load_study_model(const StudyConfig& c, const StudyModel& m, const StageContext& ctx) {
+  const std::string ck = ctx.dir + "/" + final_checkpoint(c, m);
+  LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel lm, model::load_checkpoint(ck));
+  LONGCTX_ASSIGN_OR_RETURN(auto tok, load_tokenizer(tokenizer_path(c, ctx.dir)));
+  LONGCTX_ASSIGN_OR_RETURN(std::string summary, read_file(ctx.dir + "/" + layout::run(m.name) + "/" + layout::kRunSummary));
+  json id = {{"model", final_checkpoint(c, m)}, {"run_summary_xxh64", hex64(xxh64(summary))}};
+  return LoadedModel{std::move(lm), std::move(tok), std::move(id)};
+}
+
+// A stage's progress bar fed from a sweep: cells done, prompt tokens as the work measure.
+std::function<void(const eval::SweepProgress&)> sweep_progress(ProgressThrottle& bar) {
+  return [&bar](const eval::SweepProgress& p) {
+    ProgressSnapshot snap;
+    snap.phase = "cells";
+    snap.docs = p.done;
+    snap.bytes = static_cast<uint64_t>(p.prompt_tokens_done);
+    snap.bytes_total = static_cast<uint64_t>(p.prompt_tokens_total);
+    snap.final = p.done == p.total;
+    bar.report(snap, snap.final);
+  };
+}
+
+// `longctx needle [--task passkey] --model runs/<model>/step-N ... --out eval/<model>/<task>`.
+Result<json> run_sweep_stage(const StudyConfig& c, const StudyModel& m, bool passkey, const StageContext& ctx) {
+  const SweepSpec& w = passkey ? c.eval.passkey : c.eval.needle;
+  eval::NeedleConfig nc;
+  nc.task = passkey ? eval::RetrievalTask::kPasskey : eval::RetrievalTask::kNeedle;
+  nc.lengths = eval::linspace_lengths(static_cast<int64_t>(w.min_length), static_cast<int64_t>(w.max_length),
+                                      static_cast<int>(w.lengths));
+  nc.depths = eval::linspace_depths(static_cast<int>(w.depths));
+  nc.max_new_tokens = static_cast<int>(w.max_new_tokens);
+  nc.buffer_tokens = static_cast<int64_t>(w.buffer);
+  nc.seed = c.seed;
+  LONGCTX_RETURN_IF_ERROR(nc.validate());
+  nc = nc.resolved();
+  LONGCTX_ASSIGN_OR_RETURN(LoadedModel lm, load_study_model(c, m, ctx));
+  std::unique_ptr<eval::TextCodec> codec = eval::tokenizer_codec(lm.tok);
+  LONGCTX_ASSIGN_OR_RETURN(std::string hay_text, eval::task_haystack(nc, ""));
+  std::vector<int32_t> hay;
+  LONGCTX_RETURN_IF_ERROR(codec->encode(hay_text, &hay));
+  eval::NativeGenerator gen(lm.model, lm.tok, m.name);
+  // Every model is measured at every length, also past its own context: the base model's cells
+  // beyond its training length are the paper's point of comparison, not cells to skip.
+  gen.set_allow_beyond_context(true);
+
+  eval::NeedleRunConfig rc;
+  rc.needle = nc;
+  rc.out_dir = ctx.dir + "/" + layout::eval(m.name) + "/" + (passkey ? "passkey" : "needle");
+  rc.overwrite = ctx.replace && !ctx.resume;
+  rc.identity = lm.identity;
+  rc.identity["haystack_xxh64"] = hex64(xxh64(hay_text));
+  rc.identity["tokens"] = codec->describe();
+  rc.identity["beyond_context"] = true;
+  ProgressThrottle bar(ctx.progress);
+  const double train_length = static_cast<double>(m.context);
+  auto figures = [&](const eval::SweepSummary& s, const std::string& out) {
+    return eval::render_needle_heatmap(nc, s, m.label, train_length, out + "/heatmap");
+  };
+  LONGCTX_ASSIGN_OR_RETURN(eval::NeedleRunResult r, eval::run_needle(rc, hay, *codec, gen, sweep_progress(bar), figures));
+  if (ctx.notes) ctx.notes->insert(ctx.notes->end(), r.notes.begin(), r.notes.end());
+  return json{{"mean_score", r.summary.mean_score}, {"mean_rouge1_f", r.summary.mean_rouge1_f},
+              {"cells", r.summary.measured}, {"skipped", r.summary.skipped}};
+}
+
+// `longctx loss --model runs/<model>/step-N --data store-validation ... --out eval/<model>/loss`:
+// the same files (loss.json last, since its digest stands for the stage's output).
+Result<json> run_loss_stage(const StudyConfig& c, const StudyModel& m, const StageContext& ctx) {
+  eval::LossEvalConfig lc;
+  lc.data = ctx.dir + "/" + layout::kStoreValidation;
+  lc.split = static_cast<int64_t>(c.loss_split());
+  lc.seq_len = static_cast<int64_t>(c.long_context);
+  lc.max_tokens = c.eval.loss.max_tokens;
+  lc.seed = c.seed;
+  LONGCTX_RETURN_IF_ERROR(lc.validate());
+  LONGCTX_ASSIGN_OR_RETURN(LoadedModel lm, load_study_model(c, m, ctx));
+  LONGCTX_ASSIGN_OR_RETURN(eval::LossEvalResult r, eval::evaluate_loss(lm.model, lc, ctx.progress));
+  r.model = m.name;
+  const std::string out = ctx.dir + "/" + layout::eval(m.name) + "/loss";
+  LONGCTX_RETURN_IF_ERROR(make_dirs(out));
+  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(out + "/loss.json"));
+  LONGCTX_RETURN_IF_ERROR(write_file_atomic(out + "/loss.md", eval::loss_table_markdown(r)));
+  for (const char* ext : {".png", ".svg"}) {
+    LONGCTX_RETURN_IF_ERROR(eval::render_loss_curves({r}, {m.label}, out + "/position-loss" + ext));
+  }
+  LONGCTX_RETURN_IF_ERROR(write_json_atomic(out + "/loss.json", eval::loss_result_json(r)));
+  double sum = 0;
+  int64_t n = 0;
+  for (const auto& b : r.buckets) {
+    sum += b.sum;
+    n += b.count;
+  }
+  return json{{"sequences", r.sequences}, {"positions", r.positions}, {"mean_loss", n ? sum / static_cast<double>(n) : 0.0}};
 }
 
 Stage sweep_slot(const StudyConfig& c, const std::string& dir, const StudyModel& m, bool passkey) {
@@ -92,8 +260,7 @@ Stage sweep_slot(const StudyConfig& c, const std::string& dir, const StudyModel&
   s.title = fmt::format("{} of {}: {} lengths in [{}, {}] x {} depths", passkey ? "passkey retrieval" : "needle in a haystack",
                         m.label, w.lengths, w.min_length, w.max_length, w.depths);
   s.inputs = {m.stage};
-  s.available = false;
-  s.unavailable_reason = kEvalMissing;
+  s.run = [c, m, passkey](const StageContext& ctx) { return run_sweep_stage(c, m, passkey, ctx); };
   s.params = {{"task", task}, {"sweep", sweep_params(w)}, {"seed", c.seed}};
   s.outputs = {{out, "needle.json"}};
   s.commands = {fmt::format("longctx needle{} --model {} {} --out {}", passkey ? " --task passkey" : "",
@@ -110,8 +277,12 @@ Stage loss_slot(const StudyConfig& c, const std::string& dir, const StudyModel& 
                         c.loss_split());
   s.inputs = {m.stage};
   if (has_validation) s.inputs.push_back("store-validation");
-  s.available = false;
-  s.unavailable_reason = has_validation ? kEvalMissing : "the corpus has no held-out split (validation/)";
+  if (has_validation) {
+    s.run = [c, m](const StageContext& ctx) { return run_loss_stage(c, m, ctx); };
+  } else {
+    s.available = false;
+    s.unavailable_reason = "the corpus has no held-out split (validation/)";
+  }
   s.params = {{"split", c.loss_split()}, {"max_tokens", c.eval.loss.max_tokens}, {"seq_len", c.long_context}};
   s.outputs = {{out, "loss.json"}};
   s.commands = {fmt::format("longctx loss --model {} --data {} --seq-len {} --split {} --max-tokens {} --seed {} --out {}",

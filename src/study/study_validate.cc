@@ -48,7 +48,9 @@ Status check_sweep(const std::string& f, const SweepSpec& s) {
   LONGCTX_RETURN_IF_ERROR(check_range(f + ".min_length", s.min_length, kMinContext, s.max_length));
   LONGCTX_RETURN_IF_ERROR(check_range(f + ".lengths", s.lengths, 1u, 1000u));
   LONGCTX_RETURN_IF_ERROR(check_range(f + ".depths", s.depths, 1u, 101u));
-  return check_range(f + ".max_new_tokens", s.max_new_tokens, 1u, 4096u);
+  LONGCTX_RETURN_IF_ERROR(check_range(f + ".max_new_tokens", s.max_new_tokens, 1u, 4096u));
+  // Half of the shortest length at most: the rest holds the haystack and the needle.
+  return check_range(f + ".buffer", s.buffer, uint64_t{0}, s.min_length / 2);
 }
 
 Status check_corpus(const StudyConfig& c) {

@@ -158,6 +158,7 @@ TEST(StudyConfig, EveryFieldIsRangeChecked) {
       {[](StudyConfig& c) { c.eval.needle.min_length = c.eval.needle.max_length + 1; }, "eval.needle.min_length"},
       {[](StudyConfig& c) { c.eval.needle.depths = 0; }, "eval.needle.depths"},
       {[](StudyConfig& c) { c.eval.passkey.max_new_tokens = 0; }, "eval.passkey.max_new_tokens"},
+      {[](StudyConfig& c) { c.eval.needle.buffer = c.eval.needle.min_length; }, "eval.needle.buffer"},
       {[](StudyConfig& c) { c.eval.loss.baseline = "books"; }, "eval.loss.baseline"},
       {[](StudyConfig& c) { c.eval.loss.split = c.long_context; }, "eval.loss.split"},
       {[](StudyConfig& c) { c.eval.loss.max_tokens = 0; }, "eval.loss.max_tokens"},

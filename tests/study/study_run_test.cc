@@ -1,7 +1,10 @@
-// The data half of a study end to end (corpus -> tokenizer -> store -> stats -> mixtures), run
-// once for the suite on a shrunken smoke preset: what ran, what a rerun skips, what --from
+// A whole study end to end, run once for the suite on a shrunken smoke preset. The data half
+// (corpus -> tokenizer -> store -> stats -> mixtures): what ran, what a rerun skips, what --from
 // reruns, that the outputs are the same bytes again, and the report's tables read back and
 // checked against the JSON outputs they were built from (stats.json, each mixture's manifest).
+// Then training and evaluation: every model trained and evaluated, and the report's training,
+// retrieval and loss-difference tables checked against metrics.jsonl, results.jsonl, loss.json.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,8 +34,27 @@ StudyConfig small_smoke() {
   c.tokenizer.vocab_size = 600;
   c.tokenizer.training_bytes = 150000;
   c.mixture_tokens = 65536;
-  c.threads = 2;
+  // One thread: ctest runs another test beside this one on a 2-core machine, and two OpenMP
+  // threads on a shared core wait at every barrier.
+  c.threads = 1;
+  // Training and evaluation cut to the fewest steps and cells that still run every stage.
+  c.pretrain.train.steps = 8;
+  c.pretrain.train.warmup = 1;
+  c.continued.train.steps = 2;
+  for (SweepSpec* w : {&c.eval.needle, &c.eval.passkey}) {
+    w->lengths = 2;
+    w->depths = 2;
+    w->max_new_tokens = 4;
+  }
+  c.eval.loss.max_tokens = 2048;
   return c;
+}
+
+// The data half only: training is in the build, and the suite trains once, on its own (below).
+RunOptions data_half() {
+  RunOptions o;
+  o.until = "model-config";
+  return o;
 }
 
 std::map<std::string, S> states(const RunResult& r) {
@@ -51,7 +73,7 @@ void check_first_run(const std::string& dir, const RunResult& first) {
     if (is_data(name)) {
       EXPECT_EQ(state, S::kRan) << name;
     } else {
-      EXPECT_TRUE(state == S::kUnavailable || state == S::kWaiting) << name << ": " << stage_state_name(state);
+      EXPECT_EQ(state, S::kNotReached) << name << ": " << stage_state_name(state);
     }
   }
   for (const char* f : {"study.json", "store/manifest.json", "store-validation/manifest.json", "stats/stats.json",
@@ -68,7 +90,7 @@ void check_first_run(const std::string& dir, const RunResult& first) {
 }
 
 void check_rerun_and_from(const std::string& dir) {
-  auto again = run_study(small_smoke(), dir, {});
+  auto again = run_study(small_smoke(), dir, data_half());
   ASSERT_TRUE(again.is_ok() && again->status.is_ok());
   for (const auto& [name, state] : states(*again)) {
     if (is_data(name)) {
@@ -76,7 +98,7 @@ void check_rerun_and_from(const std::string& dir) {
     }
   }
   auto before = read_stage_record(dir, "mix-global");
-  RunOptions o;
+  RunOptions o = data_half();
   o.from = "mix-cut";
   auto from = run_study(small_smoke(), dir, o);
   ASSERT_TRUE(from.is_ok() && from->status.is_ok());
@@ -96,7 +118,7 @@ void check_changed_parameter(const std::string& dir) {
   StudyConfig c = small_smoke();
   for (auto& m : c.mixtures)
     if (m.name == "global") m.options["keep_short"] = 0.2;
-  auto r = run_study(c, dir, {});
+  auto r = run_study(c, dir, data_half());
   ASSERT_TRUE(r.is_ok() && r->status.is_ok());
   for (const auto& [name, state] : states(*r)) {
     if (is_data(name)) {
@@ -104,7 +126,7 @@ void check_changed_parameter(const std::string& dir) {
     }
   }
   // Back to the suite's configuration for the other tests.
-  auto back = run_study(small_smoke(), dir, {});
+  auto back = run_study(small_smoke(), dir, data_half());
   ASSERT_TRUE(back.is_ok() && back->status.is_ok());
   EXPECT_EQ(states(*back)["mix-global"], S::kRan);
 }
@@ -176,7 +198,7 @@ void check_stages_paper_and_pending(const std::string& dir, const std::string& p
   for (const auto& row : testing::table_rows(page, "stages")) state[row[0]] = row[2];
   EXPECT_EQ(state["store"], "done");
   EXPECT_EQ(state["mix-books"], "done");
-  EXPECT_EQ(state["pretrain"], "not in this build");
+  EXPECT_EQ(state["pretrain"], "not run");
   // Per-source upsampling raises the long share over the original, recomputed from the manifests.
   auto total_long = [&](const char* name) {
     const json rep = read_json_file(dir + "/mix/" + name + "/manifest.json").value()["report"];
@@ -222,11 +244,104 @@ void check_report_in_browser(const std::string& dir, const std::string& page) {
   EXPECT_EQ(shot.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
 }
 
+std::vector<json> jsonl(const std::string& path) {
+  std::vector<json> v;
+  const std::string text = read_file(path).value();
+  for (size_t p = 0, q; (q = text.find('\n', p)) != std::string::npos; p = q + 1) v.push_back(json::parse(text.substr(p, q - p)));
+  return v;
+}
+
+std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
+
+// The rest of the study after the data half: the base model pretrained through src/train, the
+// continued runs and the control, every model's needle/passkey sweep and loss through src/eval;
+// then the report's model tables read back against the files they come from.
+void check_whole_study(const std::string& dir) {
+  StudyConfig c = small_smoke();
+  auto r = run_study(c, dir, {});
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r->status.is_ok()) << r->status.message();
+  for (const auto& [name, state] : states(*r)) {
+    EXPECT_TRUE(state == S::kRan || (is_data(name) && state == S::kUpToDate)) << name << ": " << stage_state_name(state);
+  }
+  const auto models = study_models(c);
+  ASSERT_EQ(models.size(), 4u);  // base, two continued, the control
+  // The control keeps the base model's RoPE base; the continued runs raise it; all reach 1K.
+  for (const auto& m : models) {
+    const uint64_t steps = m.continued ? c.continued.train.steps : c.pretrain.train.steps;
+    const json cfg = read_json_file(fmt::format("{}/runs/{}/step-{:06d}/config.json", dir, m.name, steps)).value();
+    EXPECT_EQ(cfg["rope_theta"].get<double>(), m.rope_theta) << m.name;
+    EXPECT_EQ(cfg["max_position_embeddings"].get<uint64_t>(), m.context) << m.name;
+  }
+
+  ASSERT_TRUE(write_study_report(dir).is_ok());
+  const std::string page = read_file(dir + "/report.html").value();
+  // Training: one row per model with its last metrics line.
+  const auto training = testing::table_rows(page, "training");
+  ASSERT_EQ(training.size(), models.size());
+  for (size_t i = 0; i < models.size(); ++i) {
+    std::vector<json> steps;
+    for (auto& j : jsonl(dir + "/runs/" + models[i].name + "/metrics.jsonl"))
+      if (j.contains("loss")) steps.push_back(j);
+    ASSERT_FALSE(steps.empty());
+    EXPECT_EQ(training[i][0], models[i].name);
+    EXPECT_EQ(training[i][1], std::to_string(steps.back()["step"].get<int64_t>()));
+    EXPECT_EQ(training[i][2], std::to_string(steps.back()["tokens"].get<uint64_t>()));
+    EXPECT_EQ(training[i][3], fixed(steps.back()["loss"].get<double>(), 4));
+  }
+  // Retrieval: the mean score of each sweep over its measured cells (every length is measured,
+  // also past a model's context, so nothing is skipped).
+  std::map<std::string, std::string> mean;
+  for (const auto& row : testing::table_rows(page, "retrieval")) mean[row[0] + "/" + row[1]] = row[2];
+  EXPECT_EQ(mean.size(), 2 * models.size());
+  for (const auto& m : models) {
+    for (const char* task : {"needle", "passkey"}) {
+      const auto cells = jsonl(dir + "/eval/" + m.name + "/" + task + "/results.jsonl");
+      const SweepSpec& w = std::string(task) == "needle" ? c.eval.needle : c.eval.passkey;
+      ASSERT_EQ(cells.size(), size_t{w.lengths} * w.depths) << m.name << " " << task;
+      double sum = 0;
+      for (const auto& cell : cells) {
+        EXPECT_FALSE(cell.contains("skipped")) << cell.dump();
+        sum += cell["score"].get<double>();
+      }
+      EXPECT_EQ(mean[m.name + "/" + task], fixed(sum / static_cast<double>(cells.size()), 3)) << m.name << " " << task;
+    }
+  }
+  // The Table 5 layout: each continued model minus the one continued on the baseline mixture,
+  // per domain, before and after the split.
+  const std::string base_name = "continue-" + c.eval.loss.baseline;
+  const json baseline = read_json_file(dir + "/eval/" + base_name + "/loss/loss.json").value();
+  auto domain_mean = [](const json& loss, const std::string& domain, const char* key) {
+    for (const auto& d : loss["domains"])
+      if (d["domain"] == domain) return d[key].get<double>();
+    return std::nan("");
+  };
+  const auto diff = testing::table_rows(page, "loss-difference");
+  ASSERT_FALSE(diff.empty());
+  for (const auto& row : diff) {
+    const json loss = read_json_file(dir + "/eval/" + row[0] + "/loss/loss.json").value();
+    const double before = domain_mean(loss, row[1], "mean_before") - domain_mean(baseline, row[1], "mean_before");
+    const double after = domain_mean(loss, row[1], "mean_after") - domain_mean(baseline, row[1], "mean_after");
+    if (!std::isnan(before)) EXPECT_EQ(row[2], fmt::format("{:+.3f}", before)) << row[0] << " " << row[1];
+    if (!std::isnan(after)) EXPECT_EQ(row[3], fmt::format("{:+.3f}", after)) << row[0] << " " << row[1];
+  }
+  // Every section has its results: nothing says "Not run.".
+  EXPECT_EQ(page.find("Not run."), std::string::npos);
+  // A rerun finds everything done.
+  auto again = run_study(c, dir, {});
+  ASSERT_TRUE(again.is_ok() && again->status.is_ok());
+  for (const auto& [name, state] : states(*again)) EXPECT_EQ(state, S::kUpToDate) << name;
+  {
+    SCOPED_TRACE("the whole report in chromium");
+    check_report_in_browser(dir, page);
+  }
+}
+
 // One study for the whole test: ctest runs every test case in its own process, and the study is
 // the expensive part. Each check is a function; a failure names it.
-TEST(Study, SmokeDataHalfEndToEnd) {
+TEST(Study, SmokeEndToEnd) {
   const std::string dir = testing::scratch_dir("study_run");
-  auto first = run_study(small_smoke(), dir, {});
+  auto first = run_study(small_smoke(), dir, data_half());
   ASSERT_TRUE(first.is_ok()) << first.status().message();
   ASSERT_TRUE(first->status.is_ok()) << first->status.message();
   {
@@ -262,6 +377,10 @@ TEST(Study, SmokeDataHalfEndToEnd) {
   {
     SCOPED_TRACE("in chromium");
     check_report_in_browser(dir, page);
+  }
+  {
+    SCOPED_TRACE("the whole study");
+    check_whole_study(dir);
   }
 }
 
