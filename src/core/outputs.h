@@ -1,4 +1,4 @@
-// Safe outputs: one policy for every writer (design.md "Artifacts on disk"; docs/architecture.md
+// Safe outputs: one policy for every writer (docs/architecture.md
 // "Run lifecycle: fingerprint, lock, resume, manifest-last publish, output kinds").
 //
 // 1. Nothing but a regular file is ever written to or replaced: an output path that is a symbolic

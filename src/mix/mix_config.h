@@ -1,5 +1,5 @@
 // The configuration of a mixture (docs/mixing.md): one struct shared by the CLI, the manifest and
-// the tests (style.md point 5). What every strategy shares lives here; a strategy's own options
+// the tests. What every strategy shares lives here; a strategy's own options
 // live in its MixStrategy object (mix/strategy.h; the typed options are in mix/strategies.h).
 #pragma once
 #include <cstdint>
