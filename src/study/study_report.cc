@@ -417,7 +417,36 @@ struct DomainLoss {
 };
 using LossByModel = std::map<std::string, std::map<std::string, DomainLoss>>;
 
-Result<HtmlSection> loss_section(const StudyConfig& c, const std::string& dir, const std::vector<RecordedStage>& rs, LossByModel* losses) {
+// A model's mean held-out loss over all domains at the positions just inside the short context,
+// [short/2, short), and past it, [short, end): the length-generalisation check (a model trained
+// at `short` whose loss rises past it does not use the longer context). Means weight each
+// position bucket by its count.
+struct PositionLoss {
+  double inside = std::nan(""), beyond = std::nan("");
+};
+using PositionByModel = std::map<std::string, PositionLoss>;
+
+PositionLoss position_loss(const json& buckets, uint64_t short_context) {
+  double in_sum = 0, out_sum = 0, in_n = 0, out_n = 0;
+  const double s = static_cast<double>(short_context);
+  for (const auto& b : buckets) {
+    const double lo = num(b, "lo"), hi = num(b, "hi"), sum = num(b, "sum"), n = num(b, "count");
+    if (std::isnan(sum) || std::isnan(n) || n <= 0) continue;
+    if (lo >= s) {
+      out_sum += sum;
+      out_n += n;
+    } else if (lo >= s / 2 && hi <= s) {
+      in_sum += sum;
+      in_n += n;
+    }
+  }
+  return {in_n > 0 ? in_sum / in_n : std::nan(""), out_n > 0 ? out_sum / out_n : std::nan("")};
+}
+
+std::string loss_or_dash(double v) { return std::isnan(v) ? "-" : fmt::format("{:.3f}", v); }
+
+Result<HtmlSection> loss_section(const StudyConfig& c, const std::string& dir, const std::vector<RecordedStage>& rs, LossByModel* losses,
+                                 PositionByModel* positions) {
   HtmlSection s{"Loss against position, and per domain", {}, "loss"};
   std::vector<std::string> missing;
   plot::LineChartConfig chart;
@@ -436,6 +465,7 @@ Result<HtmlSection> loss_section(const StudyConfig& c, const std::string& dir, c
     LONGCTX_ASSIGN_OR_RETURN(json j, read_json_file(path));
     if (!j.contains("domains") || !j["domains"].is_array()) return make_error(ErrorCode::kCorrupt, "'{}': no domains", path);
     for (const auto& d : j["domains"]) (*losses)[m.name][d.value("domain", "?")] = {num(d, "mean_before"), num(d, "mean_after")};
+    (*positions)[m.name] = position_loss(j.value("buckets", json::array()), c.short_context);
     plot::LineSeries line{m.label, {}, {}, std::nullopt, false, false};
     for (const auto& b : j.value("buckets", json::array())) {
       if (std::isnan(num(b, "mean"))) continue;
@@ -449,6 +479,21 @@ Result<HtmlSection> loss_section(const StudyConfig& c, const std::string& dir, c
     LONGCTX_RETURN_IF_ERROR(make_dirs(dir + "/" + kFigures));
     LONGCTX_RETURN_IF_ERROR(plot::render_line_chart(chart, dir + "/" + rel));
     s.blocks.push_back(HtmlImage{rel, "Loss against position, per model", "loss by position", HtmlImage::Mode::kInlineSvg});
+  }
+  if (!positions->empty()) {
+    HtmlTable t{fmt::format("Mean held-out loss just inside the base model's training length ({} to {} tokens) and past "
+                            "it ({} tokens on): a model that uses the longer context keeps its loss flat or falling",
+                            c.short_context / 2, c.short_context, c.short_context),
+                {"model", "inside", "past it", "change"}, {}, "loss-position"};
+    for (const auto& m : study_models(c)) {
+      auto it = positions->find(m.name);
+      if (it == positions->end()) continue;
+      const double d = it->second.beyond - it->second.inside;
+      t.rows.push_back({m.name, loss_or_dash(it->second.inside), loss_or_dash(it->second.beyond),
+                        std::isnan(d) ? "-" : fmt::format("{:+.3f}", d)});
+      t.cell_classes.push_back({"", "", "", std::isnan(d) ? "na" : d > 0.01 ? "worse" : d < -0.01 ? "better" : "same"});
+    }
+    s.blocks.push_back(std::move(t));
   }
   const std::string base = "continue-" + c.eval.loss.baseline;
   if (losses->count(base)) {
@@ -487,11 +532,35 @@ double domain_share(const std::vector<MixSide>& side, std::string_view contains)
   return s;
 }
 
+// Length generalisation from the loss by position (paper.md "Claim"): the base model's loss
+// rises past its training length, the per-source model's stays flat, and the control (RoPE base
+// kept) does worse past the base length than the model with the raised base.
+template <typename Add>
+void length_rows(const StudyConfig& c, const std::string& per, const PositionByModel& positions, Add&& add) {
+  using Here = std::optional<std::pair<std::string, bool>>;
+  auto get = [&](const std::string& m) -> const PositionLoss* {
+    auto it = positions.find(m);
+    return it == positions.end() || std::isnan(it->second.inside) || std::isnan(it->second.beyond) ? nullptr : &it->second;
+  };
+  const PositionLoss *b = get("base"), *p = get(per), *ctl = get("control");
+  add(fmt::format("the base model's loss rises past its training length ({} tokens)", c.short_context),
+      "a 4K model does not work past 4K without continued pretraining",
+      b ? Here{{fmt::format("{} -> {}", loss_or_dash(b->inside), loss_or_dash(b->beyond)), b->beyond > b->inside}} : Here());
+  add("after continued pretraining (per-source) the loss stays flat or falls past the base length",
+      "the continued model uses the whole context",
+      p ? Here{{fmt::format("{} -> {}", loss_or_dash(p->inside), loss_or_dash(p->beyond)), p->beyond <= p->inside + 0.01}} : Here());
+  add("the control (RoPE base kept) has a higher loss past the base length than the raised base",
+      "base 500,000 as in Xiong et al.",
+      ctl && p ? Here{{fmt::format("kept {}, raised {}", loss_or_dash(ctl->beyond), loss_or_dash(p->beyond)), ctl->beyond > p->beyond}}
+               : Here());
+}
+
 // The paper's findings about the models (paper.md "Headline numbers", "Other evaluations"): rows
 // say "not run" until the needle and loss stages have. The per-source model is the one continued
 // on the first per-source-upsample mixture.
 template <typename Add>
-void model_rows(const StudyConfig& c, const Scores& scores, const LossByModel& losses, Add&& add) {
+void model_rows(const StudyConfig& c, const Scores& scores, const LossByModel& losses, const PositionByModel& positions,
+                Add&& add) {
   std::string per = "continue-per-source";
   for (const auto& mix : c.continued.mixtures) {
     const MixtureSpec* spec = c.find_mixture(mix);
@@ -512,6 +581,7 @@ void model_rows(const StudyConfig& c, const Scores& scores, const LossByModel& l
   h.reset();
   if (score("control") && score(per)) h = {{fmt::format("base kept {:.3f}, raised {:.3f}", *score("control"), *score(per)), *score(per) > *score("control")}};
   add("raising the RoPE base matters (the control keeps it)", "base 500,000 as in Xiong et al.", h);
+  length_rows(c, per, positions, add);
   h.reset();
   const std::string base = "continue-" + c.eval.loss.baseline;
   if (losses.count(per) && losses.count(base) && per != base) {
@@ -538,7 +608,8 @@ void model_rows(const StudyConfig& c, const Scores& scores, const LossByModel& l
 
 // The paper's claims (paper.md) beside what this study measured. A row whose outputs do not
 // exist says "not run"; agreement is about the direction of the effect, not its size.
-HtmlTable paper_table(const StudyConfig& c, const MixtureReports& m, const Scores& scores, const LossByModel& losses) {
+HtmlTable paper_table(const StudyConfig& c, const MixtureReports& m, const Scores& scores, const LossByModel& losses,
+                      const PositionByModel& positions) {
   HtmlTable t{"The paper's findings and this study's: the direction is what a miniature can check",
               {"finding", "paper", "here", "direction agrees"}, {}, "paper-vs-here"};
   auto add = [&](std::string finding, std::string paper, std::optional<std::pair<std::string, bool>> here) {
@@ -567,7 +638,7 @@ HtmlTable paper_table(const StudyConfig& c, const MixtureReports& m, const Score
   h.reset();
   if (cut) h = {{fmt::format("long share {}", pct(long_share(cut->after))), long_share(cut->after) < 0.005}};
   add("cutting at the short context leaves no long documents", "no document longer than 4K", h);
-  model_rows(c, scores, losses, add);
+  model_rows(c, scores, losses, positions, add);
   return t;
 }
 
@@ -594,12 +665,13 @@ Status write_study_report(const std::string& dir) {
   rep.sections.push_back(std::move(mix));
   Scores scores;
   LossByModel losses;
+  PositionByModel positions;
   LONGCTX_ASSIGN_OR_RETURN(HtmlSection training, training_section(c, dir, rs));
   LONGCTX_ASSIGN_OR_RETURN(HtmlSection retrieval, retrieval_section(c, dir, rs, &scores));
-  LONGCTX_ASSIGN_OR_RETURN(HtmlSection loss, loss_section(c, dir, rs, &losses));
+  LONGCTX_ASSIGN_OR_RETURN(HtmlSection loss, loss_section(c, dir, rs, &losses, &positions));
   for (auto* sec : {&training, &retrieval, &loss}) rep.sections.push_back(std::move(*sec));
   HtmlSection paper{"Paper vs here", {}, "paper"};
-  paper.blocks.push_back(paper_table(c, mixtures, scores, losses));
+  paper.blocks.push_back(paper_table(c, mixtures, scores, losses, positions));
   paper.blocks.push_back(HtmlText{"The paper's numbers come from LLaMA-2 7B on 80K-token sequences; a miniature study can only "
                                   "check whether an effect points the same way. Rows marked \"not run\" wait for the training and "
                                   "evaluation stages."});

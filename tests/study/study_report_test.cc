@@ -71,7 +71,10 @@ TEST(StudyReport, ModelSectionsFromTheRunsOutputs) {
     return json{{"format", "longctx-loss"},
                 {"domains", {{{"domain", "RedPajamaBook"}, {"mean_before", b0}, {"mean_after", b1}},
                              {{"domain", "RedPajamaC4"}, {"mean_before", c0}, {"mean_after", c1}}}},
-                {"buckets", {{{"lo", 0}, {"hi", 256}, {"mean", b0}}, {{"lo", 256}, {"hi", 1024}, {"mean", b1}}}}}
+                // Positions [0, 128) and [128, 256) before the base model's length, [256, 1024) past it.
+                {"buckets", {{{"lo", 0}, {"hi", 128}, {"mean", b0 + 0.5}, {"sum", 100 * (b0 + 0.5)}, {"count", 100}},
+                             {{"lo", 128}, {"hi", 256}, {"mean", b0}, {"sum", 100 * b0}, {"count", 100}},
+                             {{"lo", 256}, {"hi", 1024}, {"mean", b1}, {"sum", 300 * b1}, {"count", 300}}}}}
         .dump();
   };
   f.write("eval/continue-original/loss/loss.json", loss(3.0, 2.5, 2.0, 1.9));
@@ -98,6 +101,12 @@ TEST(StudyReport, ModelSectionsFromTheRunsOutputs) {
   EXPECT_NE(page.find("<td class=\"num better\">-0.100</td>"), std::string::npos);
   EXPECT_NE(page.find("<td class=\"num same\">+0.005</td>"), std::string::npos);
 
+  // Loss just inside the base length and past it: the bucket [128, 256) against [256, 1024).
+  const auto position = testing::table_rows(page, "loss-position");
+  ASSERT_EQ(position.size(), 2u);
+  EXPECT_EQ(position[0], (std::vector<std::string>{"continue-original", "3.000", "2.500", "-0.500"}));
+  EXPECT_EQ(position[1], (std::vector<std::string>{"continue-per-source", "2.900", "2.600", "-0.300"}));
+
   std::map<std::string, std::vector<std::string>> paper;
   for (const auto& r : testing::table_rows(page, "paper-vs-here")) paper[r[0].substr(0, 40)] = r;
   const auto row = [&](const char* prefix) { return paper[std::string(prefix).substr(0, 40)]; };
@@ -106,6 +115,10 @@ TEST(StudyReport, ModelSectionsFromTheRunsOutputs) {
   EXPECT_EQ(row("per-source: loss difference from the original mix, Book")[2], "-0.100");
   EXPECT_EQ(row("per-source: loss difference from the original mix, Book")[3], "yes");
   EXPECT_EQ(row("per-source: no significant loss increase (> 0.01)")[3], "no");
+  EXPECT_EQ(row("the base model's loss rises past its training length")[2], "not run");
+  EXPECT_EQ(row("after continued pretraining (per-source) the loss stays flat")[2], "2.900 -> 2.600");
+  EXPECT_EQ(row("after continued pretraining (per-source) the loss stays flat")[3], "yes");
+  EXPECT_EQ(row("the control (RoPE base kept) has a higher loss past the base")[2], "not run");
 
   // Figures drawn for what exists; the stages without records are named as not run.
   for (const char* fig : {"training.svg", "needle-base.svg", "needle-continue-per-source.svg", "loss-position.svg"}) {

@@ -325,6 +325,24 @@ void check_whole_study(const std::string& dir) {
     if (!std::isnan(before)) EXPECT_EQ(row[2], fmt::format("{:+.3f}", before)) << row[0] << " " << row[1];
     if (!std::isnan(after)) EXPECT_EQ(row[3], fmt::format("{:+.3f}", after)) << row[0] << " " << row[1];
   }
+  // Loss just inside the base length and past it, per model, recomputed from loss.json's buckets.
+  const auto position = testing::table_rows(page, "loss-position");
+  ASSERT_EQ(position.size(), models.size());
+  for (size_t i = 0; i < models.size(); ++i) {
+    const json loss = read_json_file(dir + "/eval/" + models[i].name + "/loss/loss.json").value();
+    double in_sum = 0, in_n = 0, out_sum = 0, out_n = 0;
+    for (const auto& b : loss["buckets"]) {
+      const auto lo = b["lo"].get<uint64_t>(), hi = b["hi"].get<uint64_t>();
+      const double sum = b["sum"].get<double>(), n = b["count"].get<double>();
+      if (lo >= c.short_context) out_sum += sum, out_n += n;
+      else if (2 * lo >= c.short_context && hi <= c.short_context) in_sum += sum, in_n += n;
+    }
+    ASSERT_GT(in_n, 0);
+    ASSERT_GT(out_n, 0);
+    EXPECT_EQ(position[i][0], models[i].name);
+    EXPECT_EQ(position[i][1], fixed(in_sum / in_n, 3));
+    EXPECT_EQ(position[i][2], fixed(out_sum / out_n, 3));
+  }
   // Every section has its results: nothing says "Not run.".
   EXPECT_EQ(page.find("Not run."), std::string::npos);
   // A rerun finds everything done.
