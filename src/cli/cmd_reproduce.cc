@@ -55,6 +55,10 @@ class StagePrinter {
   }
   ProgressFn progress(const study::Stage& s) {
     bar_ = std::make_unique<ProgressBar>(s.name);
+    // The units the stage's command shows (train, needle, loss); data stages count documents.
+    if (s.group == "train") bar_->set_units("steps", "steps");
+    if (s.name.starts_with("needle-") || s.name.starts_with("passkey-")) bar_->set_units("cells", "tok");
+    if (s.name.starts_with("loss-")) bar_->set_units("sequences", "positions");
     return bar_->fn();
   }
   int started() const { return started_; }

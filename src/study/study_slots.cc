@@ -95,6 +95,8 @@ Result<json> run_train_stage(const StudyConfig& c, const StudyModel& m, const St
     ProgressSnapshot snap;
     snap.phase = "train";
     snap.docs = static_cast<uint64_t>(p.step);
+    snap.bytes = static_cast<uint64_t>(p.step);  // the bar's measure of work: steps of the plan
+    snap.bytes_total = static_cast<uint64_t>(p.steps);
     snap.tokens = p.tokens;
     snap.elapsed_s = p.elapsed_s;
     snap.final = p.step == p.steps;
