@@ -131,6 +131,28 @@ void print_sweep(const NeedleOptions& o, const std::string& name, const eval::Ne
   fmt::print("results: {0}/results.jsonl, {0}/results.csv; heatmap: {0}/heatmap.png, {0}/heatmap.svg\n", o.out);
 }
 
+// The sweep's progress as the bar's snapshot: cells as documents, prompt tokens as the work; the
+// first report gives what an interrupted run had already done (rate and ETA count this run only).
+std::function<void(const eval::SweepProgress&)> sweep_progress(ProgressThrottle* throttle) {
+  struct Start {
+    int64_t tokens = -1;
+    size_t cells = 0;
+  };
+  return [throttle, start = std::make_shared<Start>(), kill_hook = with_test_kill_hooks(nullptr)](
+             const eval::SweepProgress& p) {
+    if (start->tokens < 0) *start = {p.prompt_tokens_done, p.done};
+    ProgressSnapshot s;
+    s.docs = p.done;
+    s.bytes = static_cast<uint64_t>(p.prompt_tokens_done);
+    s.bytes_total = static_cast<uint64_t>(p.prompt_tokens_total);
+    s.bytes_at_start = static_cast<uint64_t>(start->tokens);
+    s.checkpoints = p.done - start->cells;  // every cell measured by this run is checkpointed
+    s.final = p.done == p.total;
+    throttle->report(s, s.final);
+    if (kill_hook) kill_hook(s);  // the kill/resume tests only (LONGCTX_TEST_KILL_AFTER_*)
+  };
+}
+
 }  // namespace
 
 Status run_needle(const NeedleOptions& o) {
@@ -189,24 +211,7 @@ Status run_needle(const NeedleOptions& o) {
   ProgressBar bar(eval::task_name(cfg.task), global_quiet());
   bar.set_units("cells", "tok");
   ProgressThrottle throttle(bar.fn());
-  const ProgressFn kill_hook = with_test_kill_hooks(nullptr);  // the kill/resume tests only
-  int64_t tokens_at_start = -1;
-  size_t cells_at_start = 0;
-  auto progress = [&](const eval::SweepProgress& p) {
-    ProgressSnapshot s;
-    s.docs = p.done;
-    s.bytes = static_cast<uint64_t>(p.prompt_tokens_done);
-    s.bytes_total = static_cast<uint64_t>(p.prompt_tokens_total);
-    if (tokens_at_start < 0) {
-      tokens_at_start = p.prompt_tokens_done;
-      cells_at_start = p.done;
-    }
-    s.bytes_at_start = static_cast<uint64_t>(tokens_at_start);
-    s.checkpoints = p.done - cells_at_start;  // every cell measured in this run is checkpointed
-    s.final = p.done == p.total;
-    throttle.report(s, s.final);
-    if (kill_hook) kill_hook(s);
-  };
+  auto progress = sweep_progress(&throttle);
   auto figures = [&](const eval::SweepSummary& s, const std::string& dir) {
     return eval::render_needle_heatmap(cfg, s, name, train_length, dir + "/heatmap");
   };

@@ -331,10 +331,17 @@ TEST(SafeOutputs, LossAndCompareWritersNeedOverwrite) {
   check_rows({
       {"needle compare", "needle compare " + sweep + " " + sweep + " --out " + f.d + "/cmp.png", f.d + "/cmp.png"},
       {"loss --out", loss_args(f, f.d + "/loss"), f.d + "/loss"},
+      {"loss --baseline --out", loss_args(f, f.d + "/diff") + " --baseline " + f.model, f.d + "/diff"},
   });
-  std::set<std::string> files;
-  for (const auto& e : fs::directory_iterator(f.d + "/loss")) files.insert(e.path().filename().string());
-  EXPECT_EQ(files, (std::set<std::string>{".lock", "loss.json", "loss.md", "position-loss.png", "position-loss.svg"}));
+  auto files_of = [](const std::string& dir) {
+    std::set<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir)) files.insert(e.path().filename().string());
+    return files;
+  };
+  EXPECT_EQ(files_of(f.d + "/loss"), (std::set<std::string>{".lock", "loss.json", "loss.md", "position-loss.png", "position-loss.svg"}));
+  EXPECT_EQ(files_of(f.d + "/diff"),
+            (std::set<std::string>{".lock", "loss.json", "loss.md", "position-loss.png", "position-loss.svg", "baseline.json",
+                                   "difference.json", "difference.md", "difference.png", "difference.svg"}));
   for (const std::string& target : {f.store, f.mix, f.run, f.foreign, sweep}) {
     SCOPED_TRACE(target);
     const auto was = tree(target);
