@@ -184,7 +184,8 @@ Status run_needle(const NeedleOptions& o) {
   if (!o.model.empty()) {
     LONGCTX_ASSIGN_OR_RETURN(identity, model_identity(o.model));
     if (name.empty()) name = std::filesystem::path(o.model).lexically_normal().filename().string();
-    if (o.allow_beyond_context) identity["beyond_context"] = true;  // cells past the context are measured: another sweep
+    // Cells past the context are measured rather than skipped: another sweep's results.
+    if (o.allow_beyond_context) identity["beyond_context"] = true;
   } else {
     identity = {{"endpoint", o.endpoint}, {"model_name", o.model_name}};
     if (name.empty()) name = o.model_name;

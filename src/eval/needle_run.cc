@@ -164,6 +164,7 @@ Result<NeedleRun> NeedleRun::open(const NeedleRunConfig& cfg) {
   }
   LONGCTX_ASSIGN_OR_RETURN(r.run_, RunDir::open({dir, &kinds::kNeedleRun, r.fingerprint_, cfg.overwrite}));
   if (r.run_.start() == RunDir::Start::kAlreadyDone) {  // finished, its clean-up interrupted
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(at(dir, kPartial)));
     LONGCTX_ASSIGN_OR_RETURN(auto cells, read_cells(at(dir, kResults), false));
     r.finished_ = summarize(cfg.needle, std::move(cells));
     r.already_done_ = true;
