@@ -13,6 +13,8 @@
 #include "core/file_io.h"
 #include "core/hash.h"
 #include "core/json_util.h"
+#include "core/outputs.h"
+#include "core/run_dir.h"
 #include "core/units.h"
 #include "core/validate.h"
 #include "eval/figures.h"
@@ -76,6 +78,7 @@ Status NeedleOptions::validate() const {
   if (!endpoint.empty() && model_name.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--endpoint needs --model-name (the model's name on that server)");
   }
+  if (!endpoint.empty()) LONGCTX_RETURN_IF_ERROR(eval::completions_url(endpoint).status());
   if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "--out is required");
   if (allow_beyond_context && model.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--allow-beyond-context is for --model (a server decides its own context)");
@@ -91,7 +94,73 @@ Status NeedleOptions::validate() const {
   return needle_config(*this).status();
 }
 
+namespace {
+
+// The generator of a sweep: the native engine on the loaded model (kept in `model`), or the
+// OpenAI-compatible client.
+Result<std::unique_ptr<eval::Generator>> make_generator(const NeedleOptions& o, std::shared_ptr<const Tokenizer> tok,
+                                                         const std::string& name, std::optional<model::LlamaModel>* model) {
+  if (!o.model.empty()) {
+    LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel lm, model::load_checkpoint(o.model));
+    model->emplace(std::move(lm));
+    auto native = std::make_unique<eval::NativeGenerator>(**model, tok, name, o.prefill_chunk);
+    native->set_allow_beyond_context(o.allow_beyond_context);
+    return std::unique_ptr<eval::Generator>(std::move(native));
+  }
+  eval::HttpClientConfig hc;
+  hc.endpoint = o.endpoint;
+  hc.model_name = o.model_name;
+  if (!o.api_key_env.empty()) {
+    const char* key = std::getenv(o.api_key_env.c_str());
+    if (!key || !*key) return make_error(ErrorCode::kInvalidArgument, "--api-key-env: ${} is not set", o.api_key_env);
+    hc.api_key = key;
+  }
+  hc.timeout_s = o.timeout;
+  hc.max_retries = o.retries;
+  hc.backoff_s = o.backoff;
+  if (o.context_length > 0) hc.context_length = o.context_length;
+  LONGCTX_RETURN_IF_ERROR(hc.validate());
+  return std::unique_ptr<eval::Generator>(std::make_unique<eval::HttpGenerator>(hc));
+}
+
+void print_sweep(const NeedleOptions& o, const std::string& name, const eval::NeedleConfig& cfg, const eval::TextCodec& codec,
+                 const eval::SweepSummary& s) {
+  fmt::print("{} {} on {}: mean score {:.4f}, mean ROUGE-1 F {:.4f} over {} cells ({} skipped)\n", name,
+             eval::task_name(cfg.task), codec.exact() ? "model tokens" : "approximate tokens", s.mean_score,
+             s.mean_rouge1_f, s.measured, s.skipped);
+  fmt::print("results: {0}/results.jsonl, {0}/results.csv; heatmap: {0}/heatmap.png, {0}/heatmap.svg\n", o.out);
+}
+
+// The sweep's progress as the bar's snapshot: cells as documents, prompt tokens as the work; the
+// first report gives what an interrupted run had already done (rate and ETA count this run only).
+std::function<void(const eval::SweepProgress&)> sweep_progress(ProgressThrottle* throttle) {
+  struct Start {
+    int64_t tokens = -1;
+    size_t cells = 0;
+  };
+  return [throttle, start = std::make_shared<Start>(), kill_hook = with_test_kill_hooks(nullptr)](
+             const eval::SweepProgress& p) {
+    if (start->tokens < 0) *start = {p.prompt_tokens_done, p.done};
+    ProgressSnapshot s;
+    s.docs = p.done;
+    s.bytes = static_cast<uint64_t>(p.prompt_tokens_done);
+    s.bytes_total = static_cast<uint64_t>(p.prompt_tokens_total);
+    s.bytes_at_start = static_cast<uint64_t>(start->tokens);
+    s.checkpoints = p.done - start->cells;  // every cell measured by this run is checkpointed
+    s.final = p.done == p.total;
+    throttle->report(s, s.final);
+    if (kill_hook) kill_hook(s);  // the kill/resume tests only (LONGCTX_TEST_KILL_AFTER_*)
+  };
+}
+
+}  // namespace
+
 Status run_needle(const NeedleOptions& o) {
+  // Before reading anything: --out must be missing, empty or a sweep folder; a link, a device or
+  // another kind of output is refused whatever the flags. Whether a finished sweep there is this
+  // one (found) or another (replaced only with --overwrite) needs the fingerprint, so
+  // NeedleRun::open decides that below, still before the model is loaded.
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kNeedleRun, "--out"}}, /*overwrite=*/true));
   cpu::set_num_threads(o.threads);
   LONGCTX_ASSIGN_OR_RETURN(eval::NeedleConfig cfg, needle_config(o));
   LONGCTX_ASSIGN_OR_RETURN(std::optional<double> train_length, parse_train_length(o.train_length));
@@ -110,36 +179,16 @@ Status run_needle(const NeedleOptions& o) {
   std::vector<int32_t> hay;
   LONGCTX_RETURN_IF_ERROR(codec->encode(hay_text, &hay));
 
-  std::optional<model::LlamaModel> m;
-  std::unique_ptr<eval::Generator> gen;
   nlohmann::json identity;
   std::string name = o.name;
   if (!o.model.empty()) {
-    LONGCTX_ASSIGN_OR_RETURN(model::LlamaModel lm, model::load_checkpoint(o.model));
-    m.emplace(std::move(lm));
     LONGCTX_ASSIGN_OR_RETURN(identity, model_identity(o.model));
     if (name.empty()) name = std::filesystem::path(o.model).lexically_normal().filename().string();
-    auto native = std::make_unique<eval::NativeGenerator>(*m, tok, name, o.prefill_chunk);
-    native->set_allow_beyond_context(o.allow_beyond_context);
+    // Cells past the context are measured rather than skipped: another sweep's results.
     if (o.allow_beyond_context) identity["beyond_context"] = true;
-    gen = std::move(native);
   } else {
-    eval::HttpClientConfig hc;
-    hc.endpoint = o.endpoint;
-    hc.model_name = o.model_name;
-    if (!o.api_key_env.empty()) {
-      const char* key = std::getenv(o.api_key_env.c_str());
-      if (!key || !*key) return make_error(ErrorCode::kInvalidArgument, "--api-key-env: ${} is not set", o.api_key_env);
-      hc.api_key = key;
-    }
-    hc.timeout_s = o.timeout;
-    hc.max_retries = o.retries;
-    hc.backoff_s = o.backoff;
-    if (o.context_length > 0) hc.context_length = o.context_length;
-    LONGCTX_RETURN_IF_ERROR(hc.validate());
     identity = {{"endpoint", o.endpoint}, {"model_name", o.model_name}};
     if (name.empty()) name = o.model_name;
-    gen = std::make_unique<eval::HttpGenerator>(hc);
   }
   identity["haystack_xxh64"] = hex64(xxh64(hay_text));
   identity["tokens"] = codec->describe();
@@ -150,31 +199,26 @@ Status run_needle(const NeedleOptions& o) {
   rc.overwrite = o.overwrite;
   rc.concurrency = o.concurrency;
   rc.identity = identity;
+  LONGCTX_ASSIGN_OR_RETURN(eval::NeedleRun run, eval::NeedleRun::open(rc));
+  print_notes(run.notes());
+  if (run.already_done()) {  // found: no model is loaded, nothing is measured
+    fmt::print(stderr, "longctx: note: '{}' already holds this sweep; nothing to do\n", o.out);
+    print_sweep(o, name, cfg, *codec, run.finished());
+    return Status::ok();
+  }
+  std::optional<model::LlamaModel> m;
+  LONGCTX_ASSIGN_OR_RETURN(std::unique_ptr<eval::Generator> gen, make_generator(o, tok, name, &m));
+
   ProgressBar bar(eval::task_name(cfg.task), global_quiet());
   bar.set_units("cells", "tok");
   ProgressThrottle throttle(bar.fn());
-  int64_t tokens_at_start = -1;
-  auto progress = [&](const eval::SweepProgress& p) {
-    ProgressSnapshot s;
-    s.docs = p.done;
-    s.bytes = static_cast<uint64_t>(p.prompt_tokens_done);
-    s.bytes_total = static_cast<uint64_t>(p.prompt_tokens_total);
-    if (tokens_at_start < 0) tokens_at_start = p.prompt_tokens_done;
-    s.bytes_at_start = static_cast<uint64_t>(tokens_at_start);
-    s.final = p.done == p.total;
-    throttle.report(s, s.final);
-  };
+  auto progress = sweep_progress(&throttle);
   auto figures = [&](const eval::SweepSummary& s, const std::string& dir) {
     return eval::render_needle_heatmap(cfg, s, name, train_length, dir + "/heatmap");
   };
-  LONGCTX_ASSIGN_OR_RETURN(eval::NeedleRunResult r, eval::run_needle(rc, hay, *codec, *gen, progress, figures));
+  LONGCTX_ASSIGN_OR_RETURN(eval::NeedleRunResult r, run.run(hay, *codec, *gen, progress, figures));
   bar.finish();
-  for (const auto& n : r.notes) fmt::print(stderr, "longctx: note: {}\n", n);
-  if (r.already_done) fmt::print(stderr, "longctx: note: '{}' already holds this sweep; nothing to do\n", o.out);
-  fmt::print("{} {} on {}: mean score {:.4f}, mean ROUGE-1 F {:.4f} over {} cells ({} skipped)\n", name,
-             eval::task_name(cfg.task), codec->exact() ? "model tokens" : "approximate tokens", r.summary.mean_score,
-             r.summary.mean_rouge1_f, r.summary.measured, r.summary.skipped);
-  fmt::print("results: {0}/results.jsonl, {0}/results.csv; heatmap: {0}/heatmap.png, {0}/heatmap.svg\n", o.out);
+  print_sweep(o, name, cfg, *codec, r.summary);
   return Status::ok();
 }
 
@@ -186,14 +230,16 @@ Status NeedleCompareOptions::validate() const {
     return make_error(ErrorCode::kInvalidArgument, "--names: {} names for {} runs", names.size(), runs.size());
   }
   if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "--out FIGURE.png|.svg is required");
+  const std::string ext = std::filesystem::path(out).extension().string();
+  if (ext != ".png" && ext != ".svg" && ext != ".PNG" && ext != ".SVG") {
+    return make_error(ErrorCode::kInvalidArgument, "--out '{}': expected a .png or .svg file name", out);
+  }
   return parse_train_length(train_length).status();
 }
 
 Status run_needle_compare(const NeedleCompareOptions& o) {
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kFigure, "--out"}}, o.overwrite));
   LONGCTX_ASSIGN_OR_RETURN(std::optional<double> train_length, parse_train_length(o.train_length));
-  if (file_exists(o.out) && !o.overwrite) {
-    return make_error(ErrorCode::kInvalidArgument, "'{}' exists; pass --overwrite to replace it", o.out);
-  }
   std::vector<eval::NeedleConfig> cfgs;
   std::vector<eval::SweepSummary> runs;
   std::vector<std::string> names;
@@ -268,15 +314,23 @@ Status LossOptions::validate() const {
   return loss_config(*this).status();
 }
 
-Status run_loss(const LossOptions& o) {
-  cpu::set_num_threads(o.threads);
-  LONGCTX_ASSIGN_OR_RETURN(eval::LossEvalConfig c, loss_config(o));
-  if (!o.out.empty()) {
-    if (file_exists(o.out + "/loss.json") && !o.overwrite) {
-      return make_error(ErrorCode::kInvalidArgument, "'{}' already holds loss results; pass --overwrite or choose another --out", o.out);
-    }
-    LONGCTX_RETURN_IF_ERROR(make_dirs(o.out));
+namespace {
+
+// The loss folder's fingerprint: every input and option that changes its bytes.
+Result<nlohmann::json> loss_fingerprint(const LossOptions& o, const eval::LossEvalConfig& c) {
+  nlohmann::json fp = {{"data", std::filesystem::absolute(o.data).lexically_normal().string()},
+                       {"split", c.split}, {"seq_len", c.seq_len}, {"max_tokens", c.max_tokens},
+                       {"buckets", c.bucket_edges}, {"seed", c.seed}, {"threshold", o.threshold},
+                       {"names", {o.name, o.baseline_name}}, {"also", o.also}};
+  LONGCTX_ASSIGN_OR_RETURN(fp["model"], model_identity(o.model));
+  if (!o.baseline.empty()) {
+    LONGCTX_ASSIGN_OR_RETURN(fp["baseline"], model_identity(o.baseline));
   }
+  return fp;
+}
+
+// Scores, prints and (with a RunDir) writes the folder's files; loss.json is published last.
+Status loss_measure_and_write(const LossOptions& o, const eval::LossEvalConfig& c, RunDir* run) {
   const std::string name = o.name.empty() ? folder_name(o.model) : o.name;
   LONGCTX_ASSIGN_OR_RETURN(eval::LossEvalResult r, loss_of(o.model, name, c));
   std::vector<eval::LossEvalResult> curves = {r};
@@ -288,7 +342,6 @@ Status run_loss(const LossOptions& o) {
     table = eval::loss_difference(r, b, o.threshold);
     curves.push_back(b);
     names.push_back(bname);
-    if (!o.out.empty()) LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/baseline.json", eval::loss_result_json(b)));
   }
   for (const auto& f : o.also) {
     LONGCTX_ASSIGN_OR_RETURN(nlohmann::json j, read_json_file(f));
@@ -302,24 +355,46 @@ Status run_loss(const LossOptions& o) {
   if (table) fmt::print("{}", o.markdown ? eval::diff_table_markdown(*table) : eval::diff_table_text(*table, tty));
   else fmt::print("{}", o.markdown ? eval::loss_table_markdown(r) : eval::loss_table_text(r));
   fmt::print("{} sequences, {} positions scored from {}\n", r.sequences, r.positions, o.data);
+  if (!run) return Status::ok();
 
-  if (!o.out.empty()) {
-    LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/loss.json", eval::loss_result_json(r)));
-    LONGCTX_RETURN_IF_ERROR(write_file_atomic(o.out + "/loss.md", eval::loss_table_markdown(r)));
-    for (const char* ext : {".png", ".svg"}) {
-      LONGCTX_RETURN_IF_ERROR(eval::render_loss_curves(curves, names, o.out + "/position-loss" + ext));
-    }
-    if (table) {
-      LONGCTX_RETURN_IF_ERROR(write_json_atomic(o.out + "/difference.json", eval::diff_table_json(*table)));
-      LONGCTX_RETURN_IF_ERROR(write_file_atomic(o.out + "/difference.md", eval::diff_table_markdown(*table)));
-      for (const char* ext : {".png", ".svg"}) {
-        LONGCTX_RETURN_IF_ERROR(eval::render_loss_difference(*table, o.out + "/difference" + ext));
-      }
-    }
-    fmt::print("written: {0}/loss.json, {0}/loss.md, {0}/position-loss.png|svg{1}\n", o.out,
-               table ? fmt::format(", {0}/difference.json|md|png|svg", o.out) : "");
+  const std::string& dir = run->dir();
+  if (table) LONGCTX_RETURN_IF_ERROR(write_json_atomic(dir + "/baseline.json", eval::loss_result_json(curves[1])));
+  LONGCTX_RETURN_IF_ERROR(write_file_atomic(dir + "/loss.md", eval::loss_table_markdown(r)));
+  for (const char* ext : {".png", ".svg"}) {
+    LONGCTX_RETURN_IF_ERROR(eval::render_loss_curves(curves, names, dir + "/position-loss" + ext));
   }
+  if (table) {
+    LONGCTX_RETURN_IF_ERROR(write_json_atomic(dir + "/difference.json", eval::diff_table_json(*table)));
+    LONGCTX_RETURN_IF_ERROR(write_file_atomic(dir + "/difference.md", eval::diff_table_markdown(*table)));
+    for (const char* ext : {".png", ".svg"}) {
+      LONGCTX_RETURN_IF_ERROR(eval::render_loss_difference(*table, dir + "/difference" + ext));
+    }
+  }
+  LONGCTX_RETURN_IF_ERROR(run->publish(eval::loss_result_json(r)));  // loss.json, last
+  fmt::print("written: {0}/loss.json, {0}/loss.md, {0}/position-loss.png|svg{1}\n", dir,
+             table ? fmt::format(", {0}/difference.json|md|png|svg", dir) : "");
   return Status::ok();
+}
+
+}  // namespace
+
+Status run_loss(const LossOptions& o) {
+  // --out is a loss evaluation folder: missing, empty, or one of ours (replaced only with
+  // --overwrite); a link, device, another kind or a directory of other files is refused.
+  LONGCTX_RETURN_IF_ERROR(check_outputs({{o.out, &kinds::kLossRun, "--out"}}, o.overwrite));
+  cpu::set_num_threads(o.threads);
+  LONGCTX_ASSIGN_OR_RETURN(eval::LossEvalConfig c, loss_config(o));
+  if (o.out.empty()) return loss_measure_and_write(o, c, nullptr);
+  // One pass, not resumable: an interrupted run is started over (RunDir with resumable = false).
+  LONGCTX_ASSIGN_OR_RETURN(nlohmann::json fp, loss_fingerprint(o, c));
+  LONGCTX_ASSIGN_OR_RETURN(RunDir run, RunDir::open({o.out, &kinds::kLossRun, fp, o.overwrite, /*resumable=*/false}));
+  print_notes(run.notes());
+  if (run.start() == RunDir::Start::kAlreadyDone) {
+    fmt::print(stderr, "longctx: note: '{}' already holds these results; nothing to do\n", o.out);
+    return Status::ok();
+  }
+  Status st = loss_measure_and_write(o, c, &run);
+  return st.is_ok() ? st : run.fail(st);
 }
 
 // ---- registration ----------------------------------------------------------------------------
@@ -362,6 +437,7 @@ void register_eval_commands(CLI::App& app) {
     c->add_flag("--overwrite", o->overwrite, "Replace a finished sweep, or another sweep's partial results, in --out");
     set_examples(c,
                  {"longctx needle --model ckpt --lengths 1K:16K:8 --depths 5 --train-length 8K --out runs/needle",
+                  "longctx needle --model ckpt --task passkey --lengths 1K:16K:8 --depths 5 --out runs/passkey",
                   "longctx needle --endpoint http://127.0.0.1:8000 --model-name llama --tokenizer tok.json --concurrency 4 --out runs/remote",
                   "longctx needle compare runs/base runs/long --out compare.png"});
     set_run(c, o, run_needle);

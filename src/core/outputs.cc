@@ -64,16 +64,22 @@ bool json_has_keys(const std::string& path, std::initializer_list<const char*> k
   return true;
 }
 
+// j[key] when it is a string, else "" (never throws: the files sniffed here may be anything).
+std::string string_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string json_format_name(const std::string& path) {
   nlohmann::json j = json_object(path);
   if (!j.is_object() || !j.contains("format") || !j["format"].is_object()) return {};
-  return j["format"].value("name", std::string());
+  return string_at(j["format"], "name");
 }
 
 // resume.json of a RunDir names its kind.
 bool resume_kind_is(const std::string& dir, std::string_view id) {
-  nlohmann::json j = json_object(dir + "/resume.json");
-  return j.is_object() && j.value("kind", std::string()) == id;
+  return string_at(json_object(dir + "/resume.json"), "kind") == id;
 }
 
 bool exists(const std::string& p) { return path_type(p) != PathType::kMissing; }
@@ -163,9 +169,31 @@ bool training_member(std::string_view e) {
   return is_step_name(e) || one_of(e, {"run.json", "metrics.jsonl", "summary.json", "loss.png", "loss.svg",
                                        "val-loss.png", "val-loss.svg"});
 }
-bool training_recognise(const std::string& d) {
-  nlohmann::json j = json_object(d + "/run.json");
-  return j.is_object() && j.value("format", std::string()) == "longctx-train-run";
+bool training_recognise(const std::string& d) { return string_at(json_object(d + "/run.json"), "format") == "longctx-train-run"; }
+
+// ---- needle sweep folder (docs/formats.md "Needle sweep folder"; longctx needle, src/eval) ----
+// Cells are appended to results.partial.jsonl while the sweep runs; results.jsonl and results.csv
+// are published with needle.json; the heatmap is drawn just before.
+constexpr std::array<std::string_view, 2> kNeedlePublished = {"results.jsonl", "results.csv"};
+bool needle_member(std::string_view e) {
+  e = untmp(e);
+  return one_of(e, {"needle.json", "needle.json.partial", "resume.json", "results.partial.jsonl", "results.jsonl",
+                    "results.jsonl.partial", "results.csv", "results.csv.partial", "heatmap.png", "heatmap.svg"});
+}
+bool needle_recognise(const std::string& d) {
+  if (exists(d + "/needle.json")) return string_at(json_object(d + "/needle.json"), "format") == "longctx-needle-run";
+  return resume_kind_is(d, "needle-run") || exists(d + "/results.partial.jsonl");
+}
+
+// ---- loss evaluation folder (docs/formats.md "Loss results"; longctx loss --out, src/eval) ----
+bool loss_member(std::string_view e) {
+  e = untmp(e);
+  return one_of(e, {"loss.json", "loss.json.partial", "resume.json", "loss.md", "baseline.json", "difference.json",
+                    "difference.md", "difference.png", "difference.svg", "position-loss.png", "position-loss.svg"});
+}
+bool loss_recognise(const std::string& d) {
+  if (exists(d + "/loss.json")) return string_at(json_object(d + "/loss.json"), "format") == "longctx-loss";
+  return resume_kind_is(d, "loss-run");
 }
 
 // ---- corpora (SlimPajama layout) ----
@@ -242,6 +270,11 @@ const OutputKind kCheckpoint{.id = "checkpoint", .name = "a model checkpoint fol
                              .recognise = checkpoint_recognise, .manifest = "config.json", .member = checkpoint_member};
 const OutputKind kTrainingRun{.id = "training-run", .name = "a training run directory", .directory = true,
                               .recognise = training_recognise, .manifest = "summary.json", .member = training_member};
+const OutputKind kNeedleRun{.id = "needle-run", .name = "a needle sweep folder", .directory = true,
+                            .recognise = needle_recognise, .manifest = "needle.json", .member = needle_member,
+                            .published = kNeedlePublished, .sole = true};
+const OutputKind kLossRun{.id = "loss-run", .name = "a loss evaluation folder", .directory = true,
+                          .recognise = loss_recognise, .manifest = "loss.json", .member = loss_member, .sole = true};
 const OutputKind kSampleCorpus{.id = "sample-corpus", .name = "a sample corpus", .directory = true,
                                .recognise = sample_recognise, .manifest = "sample.json", .member = sample_member};
 const OutputKind kSynthCorpus{.id = "synth-corpus", .name = "a synthetic corpus", .directory = true,
@@ -276,7 +309,8 @@ constexpr const OutputKind* kFileKinds[] = {
     &kinds::kJsonlRows,     &kinds::kStatsJson,   &kinds::kReportJson,     &kinds::kPlanJson,
     &kinds::kMarkdown,      &kinds::kTokenizerModel, &kinds::kTokenizerVocab};
 constexpr const OutputKind* kDirKinds[] = {&kinds::kDocumentStore, &kinds::kMixture,      &kinds::kTrainingRun,
-                                           &kinds::kCheckpoint,    &kinds::kSampleCorpus, &kinds::kSynthCorpus};
+                                           &kinds::kCheckpoint,    &kinds::kSampleCorpus, &kinds::kSynthCorpus,
+                                           &kinds::kNeedleRun,     &kinds::kLossRun};
 
 const OutputKind* identify_dir(const std::string& dir) {
   for (const OutputKind* k : kDirKinds)
@@ -307,7 +341,7 @@ Status check_dir_output(const std::string& path, const OutputKind& kind, bool ov
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(path, ec)) {
     const std::string name = e.path().filename().string();
-    if (name != ".lock" && kind.member(name))
+    if (name != ".lock" && (kind.sole || kind.member(name)))
       return make_error(ErrorCode::kInvalidArgument,
                         "'{}' holds '{}', which is not part of {}; choose another {} (nothing was changed)", path, name,
                         kind.name, flag);

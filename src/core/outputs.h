@@ -42,6 +42,10 @@ struct OutputKind {
   // Data files published together with the manifest: written as "<name>.partial" and renamed by
   // RunDir::publish before the manifest appears (run_dir.h).
   std::span<const std::string_view> published = {};
+  // A folder of its own: an existing directory not of this kind must be empty (the lock file
+  // aside), rather than merely free of the kind's entry names. For outputs that are a whole
+  // folder a user names per run (an evaluation's results), not files dropped among others'.
+  bool sole = false;
 };
 
 namespace kinds {
@@ -50,6 +54,8 @@ extern const OutputKind kDocumentStore;   // tokenize, store merge, mix synth-st
 extern const OutputKind kMixture;         // mix, mix merge (packed shards + manifest.json)
 extern const OutputKind kCheckpoint;      // model init (Hugging Face layout); a training run's step-N/
 extern const OutputKind kTrainingRun;     // train --out (run.json, step-N/, metrics, summary.json)
+extern const OutputKind kNeedleRun;       // needle --out (results.jsonl/csv, heatmap, needle.json last)
+extern const OutputKind kLossRun;         // loss --out (loss.json last, loss.md, difference.*, position-loss.*)
 extern const OutputKind kSampleCorpus;    // corpus sample
 extern const OutputKind kSynthCorpus;     // corpus synth
 // Files.
@@ -83,7 +89,8 @@ const OutputKind* identify_output(const std::string& path, std::string* owner = 
 //  - an existing output of the same kind is accepted only with `overwrite` (for a directory kind:
 //    a finished one; an unfinished one is for the run lifecycle to resume or refuse);
 //  - anything else (another kind, or content longctx does not recognise) is refused;
-//  - a directory that is not recognised but holds an entry the kind would write is refused.
+//  - a directory that is not recognised but holds an entry the kind would write is refused (for a
+//    kind marked `sole`: any entry at all).
 // `flag` names the option in the hint ("choose another --out").
 Status check_output(const std::string& path, const OutputKind& kind, bool overwrite, std::string_view flag = "--out");
 

@@ -61,7 +61,9 @@ Result<RunDir> RunDir::open(const Options& o) {
   nlohmann::json resume;
   if (path_type(resume_path) == PathType::kRegular) {
     auto j = read_json_file(resume_path);
-    if (j.is_ok() && j->is_object() && j->value("kind", std::string()) == o.kind->id) resume = *j;
+    const bool ours = j.is_ok() && j->is_object() && j->contains("kind") && (*j)["kind"].is_string() &&
+                      (*j)["kind"].get<std::string>() == o.kind->id;
+    if (ours) resume = *j;
     else r.note(fmt::format("'{}' is unreadable or not this run's; ignoring it", resume_path));
   }
   const bool same = resume.is_object() && resume.contains("fingerprint") && resume["fingerprint"] == o.fingerprint;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <numeric>
 #include <fmt/format.h>
 
 namespace longctx {
@@ -84,6 +85,19 @@ std::string format_count(double n) {
     ++i;
   }
   return i == 0 ? fmt::format("{:.0f}", n) : fmt::format("{:.2f}{}", n, units[i]);
+}
+
+std::string format_length(uint64_t n) {
+  for (uint64_t unit : {uint64_t{1} << 20, uint64_t{1} << 10}) {
+    // n / unit has at most two decimals when 100 n is a multiple of unit, i.e. when n is a
+    // multiple of unit / gcd(100, unit) (no overflow for any n).
+    if (n < unit || n % (unit / std::gcd(uint64_t{100}, unit)) != 0) continue;
+    std::string s = fmt::format("{:.2f}", static_cast<double>(n) / static_cast<double>(unit));  // quarters: exact
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s + (unit == (uint64_t{1} << 20) ? "M" : "K");
+  }
+  return std::to_string(n);
 }
 
 std::string format_duration(double s) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/validate.h"
 #include "model/generate.h"
 
 namespace longctx::eval {
@@ -109,15 +110,10 @@ Result<Completion> NativeGenerator::complete(const GenerationRequest& req, const
 Status HttpClientConfig::validate() const {
   if (endpoint.empty()) return make_error(ErrorCode::kInvalidArgument, "--endpoint is empty");
   if (model_name.empty()) return make_error(ErrorCode::kInvalidArgument, "--model-name is required with --endpoint");
-  if (!(timeout_s > 0 && timeout_s <= 86400)) {
-    return make_error(ErrorCode::kInvalidArgument, "--timeout: expected seconds in (0, 86400], got {}", timeout_s);
-  }
-  if (max_retries < 0 || max_retries > 100) {
-    return make_error(ErrorCode::kInvalidArgument, "--retries: expected an integer in [0, 100], got {}", max_retries);
-  }
-  if (!(backoff_s >= 0 && backoff_s <= 60)) {
-    return make_error(ErrorCode::kInvalidArgument, "--backoff: expected seconds in [0, 60], got {}", backoff_s);
-  }
+  LONGCTX_RETURN_IF_ERROR(check_range("--timeout", timeout_s, 0.001, 86400.0));
+  LONGCTX_RETURN_IF_ERROR(check_range("--retries", max_retries, 0, 100));
+  LONGCTX_RETURN_IF_ERROR(check_range("--backoff", backoff_s, 0.0, 60.0));
+  if (context_length) LONGCTX_RETURN_IF_ERROR(check_range<int64_t>("--context-length", *context_length, 1, int64_t{1} << 31));
   return completions_url(endpoint).status();
 }
 

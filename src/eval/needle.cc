@@ -86,6 +86,15 @@ Status NeedleConfig::validate() const {
   LONGCTX_RETURN_IF_ERROR(check_range<int>("--max-new-tokens", max_new_tokens, 1, 1 << 20));
   LONGCTX_RETURN_IF_ERROR(check_range<int64_t>("--buffer", buffer_tokens, 0, int64_t{1} << 31));
   LONGCTX_RETURN_IF_ERROR(check_range<int>("--needles", num_needles, 1, 1000));
+  // Each context keeps its length minus the buffer (and the needles) for the haystack: a length
+  // at or below the buffer has none, which would stop the sweep at that cell.
+  for (int64_t L : lengths) {
+    if (L <= buffer_tokens) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "--lengths: {} leaves no haystack after the {}-token --buffer; use lengths above the buffer", L,
+                        buffer_tokens);
+    }
+  }
   if (!prompt_template.empty() && prompt_template.find("{context}") == std::string::npos) {
     return make_error(ErrorCode::kInvalidArgument, "--prompt-template must contain {{context}}");
   }

@@ -1,18 +1,16 @@
 #include "eval/needle_run.h"
 
-#include <filesystem>
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include "core/file_io.h"
+#include "core/hash.h"
 #include "core/json_util.h"
+#include "core/outputs.h"
 
 namespace longctx::eval {
 namespace {
 
 constexpr const char* kManifest = "needle.json";
-constexpr const char* kResume = "resume.json";
 constexpr const char* kPartial = "results.partial.jsonl";
 constexpr const char* kResults = "results.jsonl";
 constexpr const char* kCsv = "results.csv";
@@ -49,10 +47,9 @@ Result<NeedleConfig> config_from_json(const nlohmann::json& j) {
   return c;
 }
 
-// Cells of a JSON-lines file; a torn last line (a crash mid-write) is dropped, any other bad line
-// is an error naming the line.
-Result<std::vector<CellResult>> read_cells(const std::string& path, bool allow_torn_tail) {
-  LONGCTX_ASSIGN_OR_RETURN(std::string text, read_file(path));
+// Cells of JSON-lines text read from `path`; with allow_torn_tail a last line without its newline
+// is dropped, any other bad line is an error naming the line.
+Result<std::vector<CellResult>> read_cells_text(const std::string& text, const std::string& path, bool allow_torn_tail) {
   std::vector<CellResult> cells;
   size_t pos = 0, line = 0;
   while (pos < text.size()) {
@@ -70,6 +67,11 @@ Result<std::vector<CellResult>> read_cells(const std::string& path, bool allow_t
     pos = e + 1;
   }
   return cells;
+}
+
+Result<std::vector<CellResult>> read_cells(const std::string& path, bool allow_torn_tail) {
+  LONGCTX_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return read_cells_text(text, path, allow_torn_tail);
 }
 
 std::string jsonl(const SweepSummary& s) {
@@ -105,96 +107,153 @@ nlohmann::json needle_fingerprint(const NeedleRunConfig& cfg) {
   return {{"format", kFormat}, {"config", config_json(cfg.needle)}, {"identity", cfg.identity}};
 }
 
+namespace {
+
+// The manifest of a finished sweep in `dir` when it records `fp`, else null.
+Result<nlohmann::json> finished_manifest_of(const std::string& dir, const nlohmann::json& fp) {
+  if (path_type(dir) != PathType::kDirectory || identify_output(dir) != &kinds::kNeedleRun ||
+      !output_finished(dir, kinds::kNeedleRun))
+    return nlohmann::json();
+  LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(at(dir, kManifest)));
+  if (m.is_object() && m.contains("fingerprint") && m["fingerprint"] == fp) return m;
+  return nlohmann::json();
+}
+
+// Resume state (RunDir::checkpoint): how many cells and bytes of results.partial.jsonl were
+// synced, and the xxHash64 of those bytes.
+nlohmann::json cells_state(size_t cells, uint64_t bytes, uint64_t hash) {
+  return {{"cells", cells}, {"bytes", bytes}, {"xxh64", hex64(hash)}};
+}
+
+// The prefix of results.partial.jsonl a checkpoint vouches for, or why it cannot be trusted.
+Result<std::string> checked_prefix(const std::string& path, const nlohmann::json& state) {
+  if (!state.is_object() || !state.contains("bytes") || !state["bytes"].is_number_unsigned() ||
+      !state.contains("xxh64") || !state["xxh64"].is_string())
+    return make_error(ErrorCode::kCorrupt, "its resume state is not a needle sweep's");
+  const uint64_t bytes = state["bytes"].get<uint64_t>();
+  if (path_type(path) != PathType::kRegular) return make_error(ErrorCode::kCorrupt, "{} is missing", kPartial);
+  LONGCTX_ASSIGN_OR_RETURN(uint64_t size, file_size(path));
+  if (size < bytes)
+    return make_error(ErrorCode::kCorrupt, "{} holds {} bytes, fewer than the {} its checkpoint recorded", kPartial,
+                      size, bytes);
+  LONGCTX_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  text.resize(static_cast<size_t>(bytes));
+  if (hex64(xxh64(text)) != state["xxh64"].get<std::string>())
+    return make_error(ErrorCode::kCorrupt, "{} does not match its checkpoint's checksum", kPartial);
+  return text;
+}
+
+}  // namespace
+
+Result<NeedleRun> NeedleRun::open(const NeedleRunConfig& cfg) {
+  NeedleRun r;
+  r.cfg_ = cfg;
+  r.fingerprint_ = needle_fingerprint(cfg);
+  const std::string& dir = cfg.out_dir;
+  // Refused before anything else: a link, device or another kind, whatever the flags.
+  LONGCTX_RETURN_IF_ERROR(check_output(dir, kinds::kNeedleRun, /*overwrite=*/true));
+  if (!cfg.overwrite) {
+    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, finished_manifest_of(dir, r.fingerprint_));
+    if (!m.is_null()) {  // this very sweep, finished: read it back under the folder's lock
+      LONGCTX_ASSIGN_OR_RETURN(DirLock lock, DirLock::acquire(dir));
+      LONGCTX_ASSIGN_OR_RETURN(auto cells, read_cells(at(dir, kResults), false));
+      r.finished_ = summarize(cfg.needle, std::move(cells));
+      r.already_done_ = true;
+      return r;
+    }
+  }
+  LONGCTX_ASSIGN_OR_RETURN(r.run_, RunDir::open({dir, &kinds::kNeedleRun, r.fingerprint_, cfg.overwrite}));
+  if (r.run_.start() == RunDir::Start::kAlreadyDone) {  // finished, its clean-up interrupted
+    LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(at(dir, kPartial)));
+    LONGCTX_ASSIGN_OR_RETURN(auto cells, read_cells(at(dir, kResults), false));
+    r.finished_ = summarize(cfg.needle, std::move(cells));
+    r.already_done_ = true;
+  } else if (r.run_.start() == RunDir::Start::kResume) {
+    // Keep what the checkpoint vouches for, or start over saying why.
+    Status kept = [&]() -> Status {
+      LONGCTX_ASSIGN_OR_RETURN(std::string prefix, checked_prefix(at(dir, kPartial), r.run_.state()));
+      LONGCTX_ASSIGN_OR_RETURN(r.kept_cells_, read_cells_text(prefix, at(dir, kPartial), false));
+      r.kept_ = std::move(prefix);
+      return Status::ok();
+    }();
+    if (kept.is_ok()) {
+      r.run_.note(fmt::format("resuming: {} cell(s) already measured", r.kept_cells_.size()));
+    } else {
+      r.kept_cells_.clear();
+      LONGCTX_RETURN_IF_ERROR(r.run_.start_over(fmt::format("'{}': {}", dir, kept.message())));
+    }
+  }
+  r.notes_ = r.run_.notes();
+  return r;
+}
+
+Result<NeedleRunResult> NeedleRun::run(std::span<const int32_t> haystack, const TextCodec& codec, Generator& gen,
+                                       const std::function<void(const SweepProgress&)>& progress,
+                                       const std::function<Status(const SweepSummary&, const std::string&)>& add_outputs) {
+  NeedleRunResult out;
+  out.notes = notes_;
+  if (already_done_) {
+    out.summary = finished_;
+    out.already_done = true;
+    return out;
+  }
+  out.reused = kept_cells_.size();
+  Status st = measure_and_publish(haystack, codec, gen, progress, add_outputs, &out);
+  if (!st.is_ok()) return run_.fail(st);
+  return out;
+}
+
+Status NeedleRun::measure_and_publish(std::span<const int32_t> haystack, const TextCodec& codec, Generator& gen,
+                                      const std::function<void(const SweepProgress&)>& progress,
+                                      const std::function<Status(const SweepSummary&, const std::string&)>& add_outputs,
+                                      NeedleRunResult* out) {
+  const std::string& dir = cfg_.out_dir;
+  // The kept cells only: whatever followed the last checkpoint (a torn line, a cell measured but
+  // not recorded) is dropped.
+  LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kPartial), kept_));
+  LONGCTX_ASSIGN_OR_RETURN(FileWriter partial, FileWriter::open(at(dir, kPartial), "ab"));
+  Xxh64Stream hash;
+  hash.update(kept_.data(), kept_.size());
+  uint64_t bytes = kept_.size();
+  std::vector<CellResult> cells = kept_cells_;
+  auto on_cell = [&](const CellResult& c) -> Status {  // called under run_sweep's lock
+    const std::string line = cell_to_json(c).dump() + "\n";
+    LONGCTX_RETURN_IF_ERROR(partial.write(line));
+    LONGCTX_RETURN_IF_ERROR(partial.sync());
+    hash.update(line.data(), line.size());
+    bytes += line.size();
+    cells.push_back(c);
+    return run_.checkpoint(cells_state(cells.size(), bytes, hash.digest()));
+  };
+  LONGCTX_RETURN_IF_ERROR(run_sweep(cfg_.needle, haystack, codec, gen, cfg_.concurrency, kept_cells_, on_cell, progress));
+  LONGCTX_RETURN_IF_ERROR(partial.close());
+
+  // Publish: results in grid order (as .partial), figures, then RunDir renames the results into
+  // place and writes needle.json last; the cell log goes after that.
+  out->summary = summarize(cfg_.needle, std::move(cells));
+  LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kResults) + ".partial", jsonl(out->summary)));
+  LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kCsv) + ".partial", results_csv(out->summary)));
+  if (add_outputs) LONGCTX_RETURN_IF_ERROR(add_outputs(out->summary, dir));
+  nlohmann::json manifest = {{"format", kFormat},
+                             {"version", 1},
+                             {"fingerprint", fingerprint_},
+                             {"backend", gen.describe()},
+                             {"tokens", codec.describe()},
+                             {"cells", out->summary.cells.size()},
+                             {"measured", out->summary.measured},
+                             {"skipped", out->summary.skipped},
+                             {"mean_score", out->summary.mean_score},
+                             {"mean_rouge1_f", out->summary.mean_rouge1_f}};
+  LONGCTX_RETURN_IF_ERROR(run_.publish(manifest));
+  return remove_file_if_exists(at(dir, kPartial));
+}
+
 Result<NeedleRunResult> run_needle(const NeedleRunConfig& cfg, std::span<const int32_t> haystack,
                                    const TextCodec& codec, Generator& gen,
                                    const std::function<void(const SweepProgress&)>& progress,
                                    const std::function<Status(const SweepSummary&, const std::string&)>& add_outputs) {
-  namespace fs = std::filesystem;
-  const std::string& dir = cfg.out_dir;
-  const nlohmann::json fp = needle_fingerprint(cfg);
-  NeedleRunResult out;
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-    return make_error(ErrorCode::kInvalidArgument, "--out '{}' exists and is not a directory", dir);
-  }
-  if (fs::is_symlink(dir, ec)) return make_error(ErrorCode::kInvalidArgument, "--out '{}' is a symbolic link", dir);
-  LONGCTX_RETURN_IF_ERROR(make_dirs(dir));
-  DirLock lock;
-  LONGCTX_ASSIGN_OR_RETURN(lock, DirLock::acquire(dir));
-
-  // A finished sweep: the same one is done; another is replaced only with --overwrite.
-  if (file_exists(at(dir, kManifest))) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json m, read_json_file(at(dir, kManifest)));
-    if (m.value("fingerprint", nlohmann::json()) == fp && !cfg.overwrite) {
-      LONGCTX_ASSIGN_OR_RETURN(auto cells, read_cells(at(dir, kResults), false));
-      out.summary = summarize(cfg.needle, std::move(cells));
-      out.already_done = true;
-      return out;
-    }
-    if (!cfg.overwrite) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "'{}' holds a finished needle sweep with other settings; choose another --out or pass --overwrite", dir);
-    }
-    for (const char* f : {kManifest, kResults, kCsv}) LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(at(dir, f)));
-  } else if (!fs::is_empty(dir, ec) && !file_exists(at(dir, kResume))) {
-    bool only_lock = true;
-    for (const auto& e : fs::directory_iterator(dir, ec)) only_lock = only_lock && e.path().filename() == ".lock";
-    if (!only_lock) {
-      return make_error(ErrorCode::kInvalidArgument, "--out '{}' is a directory with other files; choose an empty or new one", dir);
-    }
-  }
-
-  // Resume the partial results of the same sweep; discard another sweep's.
-  std::vector<CellResult> done;
-  if (file_exists(at(dir, kResume))) {
-    LONGCTX_ASSIGN_OR_RETURN(nlohmann::json r, read_json_file(at(dir, kResume)));
-    if (r.value("fingerprint", nlohmann::json()) == fp && file_exists(at(dir, kPartial))) {
-      LONGCTX_ASSIGN_OR_RETURN(done, read_cells(at(dir, kPartial), true));
-      out.reused = done.size();
-      out.notes.push_back(fmt::format("resuming: {} cell(s) already measured", done.size()));
-    } else if (!(r.value("fingerprint", nlohmann::json()) == fp) && !cfg.overwrite) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "'{}' holds an unfinished needle sweep with other settings; rerun that command to resume it, "
-                        "or pass --overwrite", dir);
-    }
-  }
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(at(dir, kResume), {{"fingerprint", fp}}));
-  // Rewrite the partial file with the whole cells only (drops a torn last line).
-  {
-    std::string keep;
-    for (const auto& c : done) keep += cell_to_json(c).dump() + "\n";
-    LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kPartial), keep));
-  }
-  LONGCTX_ASSIGN_OR_RETURN(FileWriter partial, FileWriter::open(at(dir, kPartial), "ab"));
-  std::vector<CellResult> cells = done;
-  auto on_cell = [&](const CellResult& c) -> Status {
-    LONGCTX_RETURN_IF_ERROR(partial.write(cell_to_json(c).dump() + "\n"));
-    LONGCTX_RETURN_IF_ERROR(partial.sync());
-    cells.push_back(c);
-    return Status::ok();
-  };
-  LONGCTX_RETURN_IF_ERROR(run_sweep(cfg.needle, haystack, codec, gen, cfg.concurrency, done, on_cell, progress));
-  LONGCTX_RETURN_IF_ERROR(partial.close());
-
-  // Publish: results in grid order, figures, then the manifest; the partial files go last.
-  out.summary = summarize(cfg.needle, std::move(cells));
-  LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kResults), jsonl(out.summary)));
-  LONGCTX_RETURN_IF_ERROR(write_file_atomic(at(dir, kCsv), results_csv(out.summary)));
-  if (add_outputs) LONGCTX_RETURN_IF_ERROR(add_outputs(out.summary, dir));
-  nlohmann::json manifest = {{"format", kFormat},
-                             {"version", 1},
-                             {"fingerprint", fp},
-                             {"backend", gen.describe()},
-                             {"tokens", codec.describe()},
-                             {"cells", out.summary.cells.size()},
-                             {"measured", out.summary.measured},
-                             {"skipped", out.summary.skipped},
-                             {"mean_score", out.summary.mean_score},
-                             {"mean_rouge1_f", out.summary.mean_rouge1_f}};
-  LONGCTX_RETURN_IF_ERROR(write_json_atomic(at(dir, kManifest), manifest));
-  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(at(dir, kPartial)));
-  LONGCTX_RETURN_IF_ERROR(remove_file_if_exists(at(dir, kResume)));
-  return out;
+  LONGCTX_ASSIGN_OR_RETURN(NeedleRun run, NeedleRun::open(cfg));
+  return run.run(haystack, codec, gen, progress, add_outputs);
 }
 
 Result<NeedleRunData> read_needle_run(const std::string& dir) {

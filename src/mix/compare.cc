@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/units.h"
+
 #include "store/packed_manifest.h"
 
 namespace longctx {
@@ -15,7 +17,7 @@ Result<MixReport> read_mix_report(const std::string& dir) {
 std::string compare_table(const std::vector<MixReport>& reports, const std::vector<std::string>& names) {
   if (reports.empty()) return {};
   const MixReport& first = reports[0];
-  const std::string th = fmt::format(">{}K", first.long_threshold / 1024);
+  const std::string th = fmt::format(">{}", format_length(first.long_threshold));
   std::string t = "| domain | store share | store " + th + " |";
   std::string sep = "| --- | ---: | ---: |";
   for (const auto& n : names) {

@@ -1,6 +1,8 @@
 // draw_mix_figure (mixture.h): the paper's Figure 2 view of mixtures side by side.
 #include <fmt/format.h>
 
+#include "core/units.h"
+
 #include "mix/mixture.h"
 #include "plot/charts.h"
 
@@ -9,6 +11,10 @@ namespace longctx {
 std::string mix_domains_figure_path(const std::string& path) {
   size_t dot = path.find_last_of('.');
   return dot == std::string::npos ? path + "-domains" : path.substr(0, dot) + "-domains" + path.substr(dot);
+}
+
+std::string long_share_title(uint64_t long_threshold) {
+  return fmt::format("Share of each domain's tokens in documents longer than {} tokens", format_length(long_threshold));
 }
 
 Status draw_mix_figure(const std::vector<MixReport>& reports, const std::vector<std::string>& names, bool with_before,
@@ -36,7 +42,7 @@ Status draw_mix_figure(const std::vector<MixReport>& reports, const std::vector<
   };
   if (with_before) LONGCTX_RETURN_IF_ERROR(add("store (before)", r0.before));
   for (size_t i = 0; i < reports.size(); ++i) LONGCTX_RETURN_IF_ERROR(add(i < names.size() ? names[i] : reports[i].title, reports[i].after));
-  lc.title = fmt::format("Share of each domain's tokens in documents longer than {}K", r0.long_threshold / 1024);
+  lc.title = long_share_title(r0.long_threshold);
   lc.y_label = "share of the domain's tokens";
   dc.title = "Domain token shares";
   dc.y_label = "share of all tokens";

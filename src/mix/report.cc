@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/units.h"
+
 #include "mix/strategy.h"
 #include "stats/stats.h"
 
@@ -98,9 +100,9 @@ Result<MixReport> report_from_json(const nlohmann::json& j) {
 }
 
 std::string report_table(const MixReport& r) {
+  const std::string th = fmt::format(">{}", format_length(r.long_threshold));
   std::string s = fmt::format("mixture: {}\n", r.title);
-  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}\n", "domain", "share", "share", fmt::format(">{}K", r.long_threshold / 1024),
-                   fmt::format(">{}K", r.long_threshold / 1024), "epochs", "epochs", "max");
+  s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}\n", "domain", "share", "share", th, th, "epochs", "epochs", "max");
   s += fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}\n", "", "before", "after", "before", "after", "", "long", "repeat");
   for (size_t d = 0; d < r.after.size(); ++d)
     s += fmt::format("{:<24} {:>8.2f}% {:>8.2f}% {:>8.1f}% {:>8.1f}% {:>8.3f} {:>8.3f} {:>7}\n", r.after[d].name, 100 * r.before[d].token_share,
@@ -119,7 +121,7 @@ std::string report_table(const MixReport& r) {
 }
 
 std::string report_markdown(const MixReport& r) {
-  std::string th = fmt::format(">{}K", r.long_threshold / 1024);
+  std::string th = fmt::format(">{}", format_length(r.long_threshold));
   std::string s = fmt::format("### Mixture: {}\n\n| domain | share before | share after | {} before | {} after | epochs | epochs (long docs) | max repeat |\n"
                               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", r.title, th, th);
   for (size_t d = 0; d < r.after.size(); ++d)

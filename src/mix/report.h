@@ -46,6 +46,8 @@ std::string report_markdown(const MixReport& r);
 // token share). PNG or SVG by extension.
 Status draw_mix_figure(const std::vector<MixReport>& reports, const std::vector<std::string>& names,
                        bool with_before, const std::string& path);
+// The title of draw_mix_figure's long-token chart: "... longer than 64K tokens" (format_length).
+std::string long_share_title(uint64_t long_threshold);
 // The second file draw_mix_figure writes: "mix.png" -> "mix-domains.png".
 std::string mix_domains_figure_path(const std::string& path);
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/units.h"
 #include "plot/charts.h"
 #include "plot/draw.h"
 
@@ -12,16 +13,12 @@ namespace longctx::plot {
 using namespace detail;
 
 std::vector<std::string> length_bucket_labels(const std::vector<uint64_t>& edges) {
-  // Returns {number, unit suffix} in 1024-based units.
+  // {number, unit suffix} of a length written as format_length writes it ("1.5K" -> {"1.5", "K"}),
+  // so that a range in one unit is written "1-2K".
   auto split = [](uint64_t v) -> std::pair<std::string, std::string> {
-    auto num = [](double x) {
-      std::string s = fmt::format("{:.1f}", x);
-      if (s.size() > 2 && s.substr(s.size() - 2) == ".0") s.resize(s.size() - 2);
-      return s;
-    };
-    if (v >= 1048576) return {num(v / 1048576.0), "M"};
-    if (v >= 1024) return {num(v / 1024.0), "K"};
-    return {std::to_string(v), ""};
+    std::string s = format_length(v);
+    if (s.back() == 'K' || s.back() == 'M') return {s.substr(0, s.size() - 1), s.substr(s.size() - 1)};
+    return {s, ""};
   };
   std::vector<std::string> out;
   if (edges.empty()) return {"all"};

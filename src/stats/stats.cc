@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "core/units.h"
+
 namespace longctx {
 
 std::vector<uint64_t> length_bucket_edges() {
@@ -126,7 +128,7 @@ static std::string kfmt(uint64_t n) {
   return std::to_string(n);
 }
 
-static std::string thr_label(uint64_t t) { return t % 1024 == 0 ? fmt::format(">{}K", t / 1024) : fmt::format(">{}", t); }
+static std::string thr_label(uint64_t t) { return fmt::format(">{}", format_length(t)); }
 
 std::string stats_table(const CorpusStats& s) {
   std::string out;

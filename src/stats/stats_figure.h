@@ -8,6 +8,10 @@
 
 namespace longctx {
 
+// A panel's title: "Book (12.3% of tokens, 45% in >4K)" (the share in documents longer than the
+// first threshold, written by format_length).
+std::string stats_panel_title(const CorpusStats& stats, const DomainStats& d);
+
 // Writes PNG or SVG by the path's extension.
 Status draw_stats_figure(const CorpusStats& stats, const std::string& path, const std::string& title);
 

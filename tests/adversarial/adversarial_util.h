@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "model/checkpoint.h"
 #include "store/document_store.h"
 #include "test_util.h"
 
@@ -53,5 +54,28 @@ inline std::map<std::string, std::string> tree(const std::string& dir) {
 
 // The model folder of the reference tests (config.json + model.safetensors), read-only.
 inline std::string reference_model() { return std::string(LONGCTX_TEST_DATA) + "/model/ref_gqa_untied"; }
+
+// A model the evaluation commands can run in moments: 1 layer, hidden 16, 512 positions, the
+// tiny tokenizer's 400 ids, with tokenizer.model in its folder.
+inline std::string tiny_model_with_tokenizer(const std::string& dir) {
+  model::LlamaConfig c;
+  c.vocab_size = 400;
+  c.hidden_size = 16, c.intermediate_size = 24, c.num_hidden_layers = 1, c.num_attention_heads = 2;
+  c.num_key_value_heads = 2, c.max_position_embeddings = 512;
+  auto m = model::LlamaModel::create(c);
+  EXPECT_TRUE(m.is_ok());
+  model::init_params(c, 1, 0.3f, m->params());
+  EXPECT_TRUE(model::save_checkpoint(*m, dir, {}).is_ok());
+  std::filesystem::copy_file(testing::tiny_tokenizer(), dir + "/tokenizer.model",
+                             std::filesystem::copy_options::overwrite_existing);
+  return dir;
+}
+
+// The arguments of a small needle sweep on such a model (6 cells; 700 tokens + the template
+// exceed 512 positions, so 2 of them are skipped).
+inline std::string needle_args(const std::string& model, const std::string& haystack, const std::string& out) {
+  return "needle --model " + model + " --haystack " + haystack +
+         " --lengths 300,450,700 --depths 0,100 --max-new-tokens 4 --threads 1 --out " + out;
+}
 
 }  // namespace longctx::adversarial

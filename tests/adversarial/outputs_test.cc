@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include <filesystem>
+#include <set>
 
 #include "adversarial_util.h"
 #include "core/file_io.h"
@@ -259,6 +260,134 @@ TEST(SafeOutputs, FileWritersRefuseSpecialFiles) {
   EXPECT_TRUE(contains(r.output, "is a symbolic link")) << r.output;
   EXPECT_EQ(path_type(d + "/out-link"), PathType::kSymlink);
   EXPECT_TRUE(fs::is_empty(d + "/elsewhere"));
+}
+
+// The evaluation commands: `needle --out` and `loss --out` write folders of their own kinds, and
+// `needle compare --out` a figure. Each is refused and left as it was for another kind of data, a
+// directory of other files, a link, a device or a FIFO, with or without --overwrite.
+struct EvalFixture {
+  std::string d, model, hay, store, mix, run, foreign;
+};
+EvalFixture eval_fixture(const std::string& name) {
+  EvalFixture f;
+  f.d = scratch_dir(name);
+  f.model = tiny_model_with_tokenizer(f.d + "/m");
+  f.hay = f.d + "/hay.txt";
+  EXPECT_TRUE(write_file_atomic(f.hay, testing::fake_text(1, 6000)).is_ok());
+  f.store = small_store(f.d + "/store");
+  f.mix = f.d + "/mix";
+  EXPECT_EQ(run_longctx(mix_args(f.store, f.mix)).exit_code, 0);
+  f.run = f.d + "/train-run";  // a training run directory, as `longctx train` marks it
+  fs::create_directories(f.run + "/step-000010");
+  EXPECT_TRUE(write_file_atomic(f.run + "/run.json", R"({"format": "longctx-train-run", "version": 1})").is_ok());
+  f.foreign = f.d + "/foreign";
+  fs::create_directories(f.foreign);
+  EXPECT_TRUE(write_file_atomic(f.foreign + "/notes.txt", "mine").is_ok());
+  return f;
+}
+
+std::string loss_args(const EvalFixture& f, const std::string& out) {
+  return "loss --model " + f.model + " --data " + f.store + " --seq-len 64 --max-tokens 512 --threads 1 --out " + out;
+}
+
+TEST(SafeOutputs, NeedleSweepFolderIsFoundRefusedOrReplacedByItsSettings) {
+  EvalFixture f = eval_fixture("adv-needle");
+  const std::string sweep = f.d + "/sweep";
+  auto r = run_longctx(needle_args(f.model, f.hay, sweep));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto before = tree(sweep);
+  // The same sweep: found, nothing measured or rewritten.
+  r = run_longctx(needle_args(f.model, f.hay, sweep));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "already holds this sweep; nothing to do")) << r.output;
+  EXPECT_TRUE(tree(sweep) == before);
+  // Other settings: refused (naming --overwrite) and unchanged; replaced with --overwrite.
+  r = run_longctx(needle_args(f.model, f.hay, sweep) + " --buffer 150");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "already holds a needle sweep folder (finished); pass --overwrite")) << r.output;
+  EXPECT_TRUE(tree(sweep) == before);
+  r = run_longctx(needle_args(f.model, f.hay, sweep) + " --buffer 150 --overwrite");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(tree(sweep) == before);
+  // Never into another kind or a folder of other files, even with --overwrite.
+  for (const std::string& target : {f.store, f.mix, f.run, f.foreign, f.model}) {
+    SCOPED_TRACE(target);
+    const auto was = tree(target);
+    r = run_longctx(needle_args(f.model, f.hay, target) + " --overwrite");
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "choose another --out")) << r.output;
+    EXPECT_TRUE(tree(target) == was);
+  }
+  EXPECT_TRUE(contains(run_longctx(needle_args(f.model, f.hay, f.run) + " --overwrite").output,
+                       "is a training run directory, not a needle sweep folder"));
+  EXPECT_TRUE(contains(run_longctx(needle_args(f.model, f.hay, f.foreign)).output,
+                       "holds 'notes.txt', which is not part of a needle sweep folder"));
+}
+
+TEST(SafeOutputs, LossAndCompareWritersNeedOverwrite) {
+  EvalFixture f = eval_fixture("adv-eval-rows");
+  const std::string sweep = f.d + "/sweep";
+  ASSERT_EQ(run_longctx(needle_args(f.model, f.hay, sweep)).exit_code, 0);
+  check_rows({
+      {"needle compare", "needle compare " + sweep + " " + sweep + " --out " + f.d + "/cmp.png", f.d + "/cmp.png"},
+      {"loss --out", loss_args(f, f.d + "/loss"), f.d + "/loss"},
+      {"loss --baseline --out", loss_args(f, f.d + "/diff") + " --baseline " + f.model, f.d + "/diff"},
+  });
+  auto files_of = [](const std::string& dir) {
+    std::set<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir)) files.insert(e.path().filename().string());
+    return files;
+  };
+  EXPECT_EQ(files_of(f.d + "/loss"), (std::set<std::string>{".lock", "loss.json", "loss.md", "position-loss.png", "position-loss.svg"}));
+  EXPECT_EQ(files_of(f.d + "/diff"),
+            (std::set<std::string>{".lock", "loss.json", "loss.md", "position-loss.png", "position-loss.svg", "baseline.json",
+                                   "difference.json", "difference.md", "difference.png", "difference.svg"}));
+  for (const std::string& target : {f.store, f.mix, f.run, f.foreign, sweep}) {
+    SCOPED_TRACE(target);
+    const auto was = tree(target);
+    auto r = run_longctx(loss_args(f, target) + " --overwrite");
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "choose another --out")) << r.output;
+    EXPECT_TRUE(tree(target) == was);
+  }
+  auto r = run_longctx(loss_args(f, sweep) + " --overwrite");
+  EXPECT_TRUE(contains(r.output, "is a needle sweep folder, not a loss evaluation folder")) << r.output;
+  // A figure never replaces a file that is not one, whatever its name, nor a sweep folder.
+  ASSERT_TRUE(write_file_atomic(f.d + "/precious.png", "not an image").is_ok());
+  r = run_longctx("needle compare " + sweep + " --out " + f.d + "/precious.png --overwrite");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "exists and is not a figure (PNG or SVG)")) << r.output;
+  EXPECT_EQ(read_all(f.d + "/precious.png"), "not an image");
+  fs::create_directories(f.d + "/sweep.png");
+  r = run_longctx("needle compare " + sweep + " --out " + f.d + "/sweep.png --overwrite");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "is a directory, not a figure")) << r.output;
+}
+
+TEST(SafeOutputs, EvaluationWritersRefuseSpecialFiles) {
+  EvalFixture f = eval_fixture("adv-eval-special");
+  const std::string sweep = f.d + "/sweep";
+  ASSERT_EQ(run_longctx(needle_args(f.model, f.hay, sweep)).exit_code, 0);
+  fs::create_directories(f.d + "/elsewhere");
+  fs::create_directory_symlink(f.d + "/elsewhere", f.d + "/dir-link");
+  for (const char* ext : {"", ".png"}) {
+    SpecialFiles s = make_special_files(f.d, ext);
+    std::vector<std::string> targets = {s.fifo, s.link, s.device};
+    if (std::string(ext).empty()) targets.push_back(f.d + "/dir-link");
+    for (const std::string& p : targets) {
+      if (p.empty()) continue;
+      for (const std::string& args : std::string(ext).empty()
+                                         ? std::vector<std::string>{needle_args(f.model, f.hay, p), loss_args(f, p)}
+                                         : std::vector<std::string>{"needle compare " + sweep + " --out " + p}) {
+        auto r = run_longctx(args + " --overwrite");
+        EXPECT_NE(r.exit_code, 0) << args << ": " << r.output;
+        EXPECT_TRUE(contains(r.output, "never writes to or replaces")) << r.output;
+      }
+    }
+    expect_untouched(s);
+  }
+  EXPECT_EQ(path_type(f.d + "/dir-link"), PathType::kSymlink);
+  EXPECT_TRUE(fs::is_empty(f.d + "/elsewhere"));
 }
 
 }  // namespace

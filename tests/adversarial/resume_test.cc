@@ -126,5 +126,56 @@ TEST(ResumeIntegrity, AFailedRunIsNotCalledInterrupted) {
   EXPECT_EQ(run_longctx("store verify " + d + "/out").exit_code, 0);
 }
 
+// results.jsonl without the per-cell "seconds" (wall time differs between runs).
+std::string results_without_seconds(const std::string& path) {
+  std::string out, text = read_all(path);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t e = text.find('\n', pos);
+    auto j = nlohmann::json::parse(text.substr(pos, e - pos));
+    j.erase("seconds");
+    out += j.dump() + "\n";
+    pos = e + 1;
+  }
+  return out;
+}
+
+// A needle sweep killed after its 2nd cell resumes at the 3rd and ends with a clean run's results
+// (every file but the per-cell wall time); a changed byte in the cells a checkpoint kept starts
+// the sweep over instead of trusting it.
+TEST(ResumeIntegrity, NeedleSweepResumesAtTheNextCell) {
+  std::string d = scratch_dir("adv-resume-needle");
+  const std::string model = tiny_model_with_tokenizer(d + "/m"), hay = d + "/hay.txt";
+  ASSERT_TRUE(write_file_atomic(hay, testing::fake_text(1, 6000)).is_ok());
+  ASSERT_EQ(run_longctx(needle_args(model, hay, d + "/clean")).exit_code, 0);
+  auto same_as_clean = [&](const std::string& out) {
+    EXPECT_EQ(results_without_seconds(out + "/results.jsonl"), results_without_seconds(d + "/clean/results.jsonl"));
+    for (const char* f : {"needle.json", "heatmap.png", "heatmap.svg"}) EXPECT_EQ(read_all(out + "/" + f), read_all(d + "/clean/" + f)) << f;
+    EXPECT_FALSE(file_exists(out + "/resume.json"));
+    EXPECT_FALSE(file_exists(out + "/results.partial.jsonl"));
+  };
+  for (const bool flip : {false, true}) {
+    SCOPED_TRACE(flip ? "flipped" : "intact");
+    const std::string out = d + (flip ? "/flipped" : "/out");
+    auto k = killed("LONGCTX_TEST_KILL_AFTER_CHECKPOINTS=2", needle_args(model, hay, out));
+    ASSERT_EQ(k.exit_code, 137) << k.output;
+    ASSERT_FALSE(file_exists(out + "/needle.json"));
+    auto ck = read_json_file(out + "/resume.json");
+    ASSERT_TRUE(ck.is_ok());
+    EXPECT_EQ((*ck)["kind"], "needle-run");
+    EXPECT_EQ((*ck)["state"]["cells"], 2);
+    if (flip) flip_byte(out + "/results.partial.jsonl", 3);
+    auto r = run_longctx(needle_args(model, hay, out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (flip) {
+      EXPECT_TRUE(contains(r.output, "results.partial.jsonl does not match its checkpoint's checksum; starting over")) << r.output;
+      EXPECT_FALSE(contains(r.output, "resuming")) << r.output;
+    } else {
+      EXPECT_TRUE(contains(r.output, "resuming: 2 cell(s) already measured")) << r.output;
+    }
+    same_as_clean(out);
+  }
+}
+
 }  // namespace
 }  // namespace longctx::adversarial

@@ -2,7 +2,10 @@
 // example; every numeric flag is range-checked before any work, with the range in the message;
 // unknown flags and commands are named (with a "did you mean"); exit codes are 0 (ok), 1 (the
 // command failed) and 2 (the command line is wrong). Expected messages are written out by hand.
+#include <fstream>
 #include <functional>
+#include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -60,7 +63,8 @@ TEST(Help, EveryCommandAtEveryDepthShowsItsOwnExample) {
   // The tree as it stands: a new command is walked too, and must come with its example.
   EXPECT_GE(paths.size(), 25u);
   for (const char* want : {"mix report", "mix compare", "mix synth-store", "mix merge", "model export-gguf", "store verify",
-                                  "tokenizer decode", "corpus synth", "generate", "inspect"})
+                           "tokenizer decode", "corpus synth", "generate", "inspect", "train", "train plot", "needle",
+                           "needle compare", "loss", "serve", "reproduce", "report"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
   for (const auto& p : paths) {
     auto r = run_longctx(p + " --help");
@@ -74,6 +78,89 @@ TEST(Help, ExampleCheckerRejectsAParentsExample) {
   EXPECT_FALSE(has_own_example("x\nExample:\n  longctx mix d --tokens 1B\n", "mix report"));
   EXPECT_FALSE(has_own_example("x\nExample:\n  longctx mixture d\n", "mix"));
   EXPECT_FALSE(has_own_example("longctx mix d\n", "mix"));  // not under an Example line
+}
+
+// The README's invocations: every `longctx ...` line of its code blocks and every command of its
+// subcommand table names a real command and only flags that command has, so the README cannot
+// drift from --help (the examples there are checked by the test above).
+std::vector<std::string> readme_invocations() {
+  std::string text;
+  {
+    std::ifstream f(std::string(LONGCTX_SOURCE_DIR) + "/README.md");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  std::vector<std::string> out;
+  bool code = false;
+  std::string joined, section;
+  for (std::string line : lines_of(text)) {
+    if (!code && line.rfind("## ", 0) == 0) section = line;
+    if (line.rfind("```", 0) == 0) {
+      code = !code;
+      continue;
+    }
+    if (code) {
+      if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
+      joined += line;
+      if (!joined.empty() && joined.back() == '\\') {  // a continued line
+        joined.pop_back();
+        continue;
+      }
+      if (auto at = joined.find("longctx "); at != std::string::npos && joined.find("alias") == std::string::npos)
+        out.push_back(joined.substr(at));
+      joined.clear();
+    } else if (section == "## Subcommands" && line.rfind("| `", 0) == 0) {  // `cmd ...` spans of the first cell
+      const std::string cell = line.substr(2, line.find(" |", 2) - 2);
+      for (size_t b = cell.find('`'); b != std::string::npos; b = cell.find('`', cell.find('`', b + 1) + 1)) {
+        const size_t e = cell.find('`', b + 1);
+        if (e == std::string::npos) break;
+        out.push_back("longctx " + cell.substr(b + 1, e - b - 1));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Help, ReadmeInvocationsUseRealCommandsAndTheirFlags) {
+  auto app = cli::make_app();
+  const auto invocations = readme_invocations();
+  EXPECT_GE(invocations.size(), 50u);
+  std::set<std::string> commands;
+  for (const std::string& inv : invocations) {
+    std::istringstream words(inv.substr(std::string("longctx ").size()));
+    std::vector<std::string> toks;
+    for (std::string w; words >> w;) toks.push_back(w);
+    CLI::App* cmd = app.get();
+    std::string path;
+    size_t i = 0;
+    for (; i < toks.size(); ++i) {
+      if (toks[i] == "-q") continue;
+      CLI::App* sub = nullptr;
+      try {
+        sub = cmd->get_subcommand(toks[i]);
+      } catch (const CLI::OptionNotFound&) {
+        break;
+      }
+      cmd = sub;
+      path += (path.empty() ? "" : " ") + toks[i];
+    }
+    EXPECT_FALSE(path.empty()) << "not a command: " << inv;
+    commands.insert(path);
+    for (; i < toks.size(); ++i) {
+      // "[--figure", "DIR|--init", "megatron\\|llmc": every part that is a long flag
+      std::string t = toks[i];
+      for (char& c : t) if (c == '[' || c == ']' || c == '\\') c = '|';
+      std::istringstream parts(t);
+      for (std::string p; std::getline(parts, p, '|');) {
+        if (p.rfind("--", 0) != 0 || p == "--help") continue;
+        p = p.substr(0, p.find('='));
+        EXPECT_NE(cmd->get_option_no_throw(p), nullptr) << "'longctx " << path << "' has no " << p << ": " << inv;
+      }
+    }
+  }
+  for (const char* want : {"needle", "needle compare", "loss", "serve", "train", "train plot", "reproduce", "report"})
+    EXPECT_TRUE(commands.count(want)) << "the README shows no example of longctx " << want;
 }
 
 TEST(Validation, EveryNumericOptionHasStrictSyntax) {
@@ -162,6 +249,60 @@ TEST(Validation, OtherCommandsFlagsRejected) {
            {"generate --model /nonexistent --prompt-ids 1 --prefill-chunk 0", "--prefill-chunk: expected an integer in [1, 2147483647], got 0"},
            {"generate --model /nonexistent --prompt-ids 1 --seed -1", "--seed: expected an integer in [0, 18446744073709551615], got '-1'"},
            {"generate --model /nonexistent", "give --prompt TEXT or --prompt-ids 1,2,3"},
+       })
+    expect_usage_error(c);
+}
+
+// The evaluation commands: every numeric flag (and the lengths, depths and buckets lists) is
+// checked before any model, data or server is touched (none of the paths exist).
+TEST(Validation, EvaluationFlagsRejectedBeforeAnyWork) {
+  const std::string needle = "needle --model /nonexistent/m --out /nonexistent/x";
+  const std::string remote = "needle --endpoint http://127.0.0.1:9 --model-name m --out /nonexistent/x";
+  const std::string compare = "needle compare /nonexistent/a --out /nonexistent/c.png";
+  const std::string loss = "loss --model /nonexistent/m --data /nonexistent/d";
+  const std::string serve = "serve --model /nonexistent/m";
+  for (const Case& c : std::vector<Case>{
+           {remote + " --timeout nan", "--timeout: expected a number in [0.001, 86400], got nan"},
+           {remote + " --timeout 0", "--timeout: expected a number in [0.001, 86400], got 0"},
+           {remote + " --backoff inf", "--backoff: expected a number in [0, 60], got inf"},
+           {remote + " --backoff -1", "--backoff: expected a number in [0, 60], got -1"},
+           {remote + " --retries 101", "--retries: expected an integer in [0, 100], got 101"},
+           {remote + " --concurrency 0", "--concurrency: expected an integer in [1, 256], got 0"},
+           {remote + " --context-length -1", "--context-length: expected an integer in [0, 2147483648], got -1"},
+           {"needle --endpoint ftp://h --model-name m --out x", "--endpoint 'ftp://h': expected http://HOST:PORT"},
+           {"needle --endpoint http://h --out x", "--endpoint needs --model-name"},
+           {needle + " --threads -1", "--threads: expected an integer in [0, 1024], got -1"},
+           {needle + " --prefill-chunk 0", "--prefill-chunk: expected an integer in [1, 1048576], got 0"},
+           {needle + " --max-new-tokens 0", "--max-new-tokens: expected an integer in [1, 1048576], got 0"},
+           {needle + " --buffer -1", "--buffer: expected an integer in [0, 2147483648], got -1"},
+           {needle + " --needles 0", "--needles: expected an integer in [1, 1000], got 0"},
+           {needle + " --seed -1", "--seed: expected an integer in [0, 18446744073709551615], got '-1'"},
+           {needle + " --depths 0,nan", "--depths: expected a number in [0, 100], got nan"},
+           {needle + " --depths 0,101", "--depths: expected a number in [0, 100], got 101"},
+           {needle + " --depths 0", "--depths (a count): expected an integer in [1, 1000], got 0"},
+           {needle + " --lengths 0", "--lengths: 0 outside [1, 2^31]"},
+           {needle + " --lengths inf", "--lengths: 'inf' is not a token count (e.g. 4000, 4K, 1M)"},
+           {needle + " --lengths 1K:2K:0", "--lengths (count after the second ':'): expected an integer in [1, 10000], got 0"},
+           {needle + " --lengths 150", "--lengths: 150 leaves no haystack after the 200-token --buffer"},
+           {needle + " --train-length nan", "--train-length: expected a token count such as 80K, got 'nan'"},
+           {needle + " --task sudoku", "--task: expected needle, passkey, multikey or multivalue, got 'sudoku'"},
+           {needle + " --endpoint http://h --model-name m", "give either --model DIR or --endpoint URL"},
+           {compare + " --train-length 0", "--train-length: expected a token count such as 80K, got '0'"},
+           {"needle compare a --out c.txt", "--out 'c.txt': expected a .png or .svg file name"},
+           {loss + " --threshold nan", "--threshold: expected a number in [0, 100], got nan"},
+           {loss + " --threshold -inf", "--threshold: expected a number in [0, 100], got -inf"},
+           {loss + " --threads 2000", "--threads: expected an integer in [0, 1024], got 2000"},
+           {loss + " --split 0", "--split: expected an integer in [1, 2147483648], got 0"},
+           {loss + " --seq-len 32M", "--seq-len: expected an integer in [0, 16777216], got 33554432"},
+           {loss + " --max-tokens 0", "--max-tokens: expected an integer in [1, 1099511627776], got 0"},
+           {loss + " --max-tokens nan", "--max-tokens: expected a token count such as 1M, got 'nan'"},
+           {loss + " --buckets 64,32", "--buckets must ascend: 32 after 64"},
+           {loss + " --seed -1", "--seed: expected an integer in [0, 18446744073709551615], got '-1'"},
+           {serve + " --port 65536", "--port: expected an integer in [0, 65535], got 65536"},
+           {serve + " --queue -1", "--queue: expected an integer in [0, 4096], got -1"},
+           {serve + " --default-max-tokens 0", "--default-max-tokens: expected an integer in [1, 1048576], got 0"},
+           {serve + " --threads -1", "--threads: expected an integer in [0, 1024], got -1"},
+           {serve + " --prefill-chunk 0", "--prefill-chunk: expected an integer in [1, 1048576], got 0"},
        })
     expect_usage_error(c);
 }

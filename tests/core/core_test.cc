@@ -29,6 +29,30 @@ TEST(Units, SizesFollowTheDocumentedConventions) {
   EXPECT_FALSE(parse_token_count("abc").is_ok());
 }
 
+TEST(Units, LengthsFormattedExactlyInKAndM) {
+  // Worked out by hand: K = 1024, M = 1,048,576; at most two decimals, else the plain number.
+  EXPECT_EQ(format_length(0), "0");
+  EXPECT_EQ(format_length(256), "256");     // below 1K: never "0K" or "0.25K"
+  EXPECT_EQ(format_length(1000), "1000");
+  EXPECT_EQ(format_length(1024), "1K");
+  EXPECT_EQ(format_length(1280), "1.25K");  // 1.25 x 1024
+  EXPECT_EQ(format_length(1536), "1.5K");
+  EXPECT_EQ(format_length(1100), "1100");   // 1.07421875K: not two decimals
+  EXPECT_EQ(format_length(4096), "4K");
+  EXPECT_EQ(format_length(65536), "64K");
+  EXPECT_EQ(format_length(81920), "80K");
+  EXPECT_EQ(format_length(100000), "100000");
+  EXPECT_EQ(format_length(1048576), "1M");
+  EXPECT_EQ(format_length(1049600), "1025K");  // 1.0009765625M: K instead
+  EXPECT_EQ(format_length(1572864), "1.5M");
+  EXPECT_EQ(format_length(uint64_t{1} << 40), "1048576M");
+  EXPECT_EQ(format_length(UINT64_MAX), "18446744073709551615");
+  // parse_seq_len reads every formatted length back.
+  for (uint64_t v : {uint64_t{1}, uint64_t{255}, uint64_t{256}, uint64_t{1280}, uint64_t{1536}, uint64_t{3 << 18},
+                     uint64_t{81920}, uint64_t{131072}, uint64_t{5} << 30})
+    EXPECT_EQ(*parse_seq_len(format_length(v)), v) << format_length(v);
+}
+
 TEST(Hash, Xxh64KnownValues) {
   // Reference values of XXH64 (seed 0) from the xxHash specification's test vectors.
   EXPECT_EQ(xxh64("", 0), 0xEF46DB3751D8E999ull);

@@ -302,6 +302,63 @@ TEST(OutputPolicy, AnUnrecognisedDirectoryIsUsedOnlyWhenItHoldsNoneOfTheKindsNam
   EXPECT_FALSE(check_output(sp, kinds::kSampleCorpus, true).is_ok());
 }
 
+// The evaluation folders (longctx needle --out, longctx loss --out) are kinds: recognised by their
+// manifest's format, refused by name to other kinds and the other way round, and, being folders
+// of their own (`sole`), never written into a directory that holds anything else.
+TEST(OutputPolicy, EvaluationFoldersAreKindsOfTheirOwn) {
+  std::string n = tmpdir("needle-run"), l = tmpdir("loss-run");
+  put(n + "/needle.json", R"({"format": "longctx-needle-run", "version": 1})");
+  put(n + "/results.jsonl", "{}\n");
+  put(l + "/loss.json", R"({"format": "longctx-loss", "version": 1})");
+  EXPECT_EQ(identify_output(n), &kinds::kNeedleRun);
+  EXPECT_EQ(identify_output(l), &kinds::kLossRun);
+  EXPECT_TRUE(has(check_output(n, kinds::kLossRun, true).message(), "is a needle sweep folder, not a loss evaluation folder"));
+  EXPECT_TRUE(has(check_output(l, kinds::kMixture, true).message(), "is a loss evaluation folder, not a mixture"));
+  EXPECT_TRUE(has(check_output(n + "/results.jsonl", kinds::kJsonlRows, true).message(), "is part of a needle sweep folder"));
+  EXPECT_TRUE(has(check_output(n, kinds::kNeedleRun, false).message(), "already holds a needle sweep folder (finished)"));
+  EXPECT_TRUE(check_output(n, kinds::kNeedleRun, true).is_ok());
+  // A store is not a sweep folder, whatever the flags.
+  std::string st = tmpdir("eval-store");
+  put(st + "/manifest.json", kStoreManifest);
+  EXPECT_TRUE(has(check_output(st, kinds::kNeedleRun, true).message(), "is a document store, not a needle sweep folder"));
+  // Empty (or only our lock): fine. Anything else in it: refused, even a name of no kind.
+  std::string e = tmpdir("eval-empty");
+  put(e + "/.lock", "");
+  EXPECT_TRUE(check_output(e, kinds::kNeedleRun, false).is_ok());
+  put(e + "/notes.txt", "mine");
+  for (const OutputKind* k : {&kinds::kNeedleRun, &kinds::kLossRun}) {
+    Status s = check_output(e, *k, true);
+    EXPECT_TRUE(has(s.message(), "holds 'notes.txt', which is not part of " + std::string(k->name))) << s.message();
+  }
+  EXPECT_TRUE(check_output(e, kinds::kMixture, false).is_ok());  // other kinds keep the general rule
+  // A manifest with the same name but another format is not ours.
+  std::string other = tmpdir("eval-other");
+  put(other + "/needle.json", R"({"format": "someone-else"})");
+  EXPECT_EQ(identify_output(other), nullptr);
+  EXPECT_FALSE(check_output(other, kinds::kNeedleRun, true).is_ok());
+}
+
+// The sniffers read whatever files they find: a key of an unexpected type is "not recognised",
+// never an exception (nlohmann's value() throws on a type mismatch).
+TEST(OutputPolicy, KeysOfTheWrongTypeAreNotRecognisedAndNeverThrow) {
+  std::string d = tmpdir("wrong-types");
+  put(d + "/resume.json", R"({"kind": 5, "fingerprint": 1})");
+  put(d + "/run.json", R"({"format": ["longctx-train-run"]})");
+  put(d + "/needle.json", R"({"format": {"name": 3}})");
+  EXPECT_EQ(identify_output(d), nullptr);
+  // A resume.json that names no kind is a file of no known run: refused, not trusted.
+  std::string r = tmpdir("wrong-resume");
+  put(r + "/resume.json", R"({"kind": 5})");
+  auto run = RunDir::open(store_opts(r, "fp"));
+  ASSERT_FALSE(run.is_ok());
+  EXPECT_TRUE(has(run.status().message(), "holds 'resume.json', which is not part of a document store")) << run.status().message();
+  // Recognised as a store by its partial data, with such a resume.json: not trusted either.
+  put(r + "/tokens.bin.partial", "LCTXTOK1");
+  run = RunDir::open(store_opts(r, "fp"));
+  ASSERT_FALSE(run.is_ok());
+  EXPECT_TRUE(has(run.status().message(), "neither its manifest nor resume state")) << run.status().message();
+}
+
 TEST(OutputPolicy, RemoveKindFilesKeepsEverythingElse) {
   std::string d = tmpdir("remove");
   for (const char* f : {"manifest.json", "shard-00000.lcpk", "shard-00001.lcpk.tmp", "rows.jsonl", "llmc_000002.bin",

@@ -3,6 +3,7 @@
 // cover every token exactly once, and a naive full-sort reference for the strategies whose choice
 // of documents depends on the hash order.
 #include "mix/mixture.h"
+#include "mix/compare.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -196,6 +197,23 @@ TEST(Mixture, PerSourceUpsampleExactByHand) {
   ASSERT_TRUE(m.is_ok());
   EXPECT_DOUBLE_EQ(m->plan.domains[0].long_share_target, 16384.0 / 22528);
   EXPECT_EQ(m->plan.domains[0].target_long, 5958u);
+}
+
+// A threshold that is not a whole number of K is written as the length itself in every table and
+// in the figure's title (a 256-token threshold once read "longer than 0K").
+TEST(MixReportText, ThresholdWrittenAsALength) {
+  MixReport r;
+  r.title = "t";
+  r.long_threshold = 256;
+  r.bucket_labels = {"all"};
+  r.before = r.after = {MixSide{.name = "A", .token_share = 1, .long_share = 0.5, .tokens = 10, .bucket_tokens = {10}}};
+  EXPECT_NE(report_table(r).find(">256"), std::string::npos) << report_table(r);
+  EXPECT_NE(report_markdown(r).find("| >256 before | >256 after |"), std::string::npos) << report_markdown(r);
+  EXPECT_NE(compare_table({r}, {"m"}).find("| store >256 | m share | m >256 |"), std::string::npos) << compare_table({r}, {"m"});
+  EXPECT_EQ(long_share_title(256), "Share of each domain's tokens in documents longer than 256 tokens");
+  EXPECT_EQ(long_share_title(1536), "Share of each domain's tokens in documents longer than 1.5K tokens");
+  EXPECT_EQ(long_share_title(65536), "Share of each domain's tokens in documents longer than 64K tokens");
+  for (const char* bad : {"0K", ">0K"}) EXPECT_EQ(report_table(r).find(bad), std::string::npos) << bad;
 }
 
 TEST(Mixture, RepeatsReportedAndNoRepeatFails) {

@@ -489,6 +489,8 @@ TEST(HistogramGrid, LengthBucketLabels) {
   EXPECT_EQ(l[8], ">128K");
   EXPECT_EQ(length_bucket_labels({512, 1024, 1536, 1048576}),
             (std::vector<std::string>{"<512", "512-1K", "1-1.5K", "1.5K-1M", ">1M"}));
+  // Edges that are not a quarter of a K are written in full (core/units.h format_length).
+  EXPECT_EQ(length_bucket_labels({256, 1100, 1280}), (std::vector<std::string>{"<256", "256-1100", "1100-1.25K", ">1.25K"}));
   HistogramGridConfig c;
   c.bucket_labels = {"a", "b"};
   c.panels = {{"x", {1, -1}, std::nullopt}};

@@ -1,4 +1,5 @@
 #include "stats/stats.h"
+#include "stats/stats_figure.h"
 
 #include <gtest/gtest.h>
 
@@ -72,6 +73,28 @@ TEST(Stats, HandMadeStore) {
   EXPECT_EQ(j["domains"][1]["buckets"][1]["documents"], 2);
   std::string md = stats_markdown(st);
   EXPECT_NE(md.find("| A | 3 | 205100 | 94.79% | 5000 | 200000 | 200000 |"), std::string::npos) << md;
+}
+
+// Thresholds that are not a whole number of K: the tables and the figure's panel titles write the
+// length itself (a 256-token threshold once read ">0K").
+TEST(Stats, ThresholdLabelsBelowAndBetweenK) {
+  auto s = DocumentStore::open(hand_store());
+  ASSERT_TRUE(s.is_ok());
+  StatsConfig cfg;
+  cfg.long_thresholds = {1536, 256};
+  CorpusStats st = compute_stats(*s, cfg);
+  ASSERT_EQ(st.domains.size(), 2u);
+  const std::string table = stats_table(st);
+  EXPECT_NE(table.find(">1.5K tok"), std::string::npos) << table;
+  EXPECT_NE(table.find(">256 tok"), std::string::npos) << table;
+  const std::string md = stats_markdown(st);
+  EXPECT_NE(md.find("| tokens in docs >1.5K | tokens in docs >256 |"), std::string::npos) << md;
+  // B: 11274 of 216374 tokens (5.2%); longer than 1536: 2047 + 4096 + 4097 = 10240 (90.8%).
+  EXPECT_EQ(stats_panel_title(st, st.domains[1]), "B (5.2% of tokens, 91% in >1.5K)");
+  cfg.long_thresholds = {256};
+  st = compute_stats(*s, cfg);
+  // Longer than 256: 1024 + 2047 + 4096 + 4097 = 11264 of 11274 (99.9%).
+  EXPECT_EQ(stats_panel_title(st, st.domains[1]), "B (5.2% of tokens, 100% in >256)");
 }
 
 TEST(Stats, BucketEdges) {
