@@ -81,6 +81,12 @@ BadRecordStats BadRecordStats::from_json(const nlohmann::json& j) {
 
 bool is_valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
+void pad_with_zeros(std::string* s, size_t padding) {
+  const size_t n = s->size();
+  s->resize(n + padding, '\0');  // writes the bytes; shrinking back keeps the allocation and them
+  s->resize(n);
+}
+
 Result<CorpusFiles> list_corpus_files(const CorpusConfig& cfg) {
   if (cfg.inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "no corpus inputs given");
   CorpusFiles f;
@@ -296,8 +302,9 @@ Result<bool> CorpusFileReader::next(Document* doc) {
       LONGCTX_RETURN_IF_ERROR(bad(BadRecord::kInvalidUtf8, rec, "expected UTF-8, found invalid byte sequences"));
       continue;
     }
-    // The whole line must be one JSON object (the DOM parser rejects trailing content).
-    line_.reserve(line_.size() + simdjson::SIMDJSON_PADDING);
+    // The whole line must be one JSON object (the DOM parser rejects trailing content). The parser
+    // reads up to SIMDJSON_PADDING bytes past the line, which must be defined (pad_with_zeros).
+    pad_with_zeros(&line_, simdjson::SIMDJSON_PADDING);
     simdjson::dom::element root;
     auto err = parser_->parser.parse(line_.data(), line_.size(), /*realloc_if_needed=*/false).get(root);
     if (!err && !root.is_object()) err = simdjson::INCORRECT_TYPE;

@@ -118,4 +118,10 @@ class CorpusFileReader {
 // Validates UTF-8 (simdjson's validator).
 bool is_valid_utf8(std::string_view s);
 
+// Makes the `padding` bytes after the end of `s` allocated and zero, leaving s->size() as it was.
+// simdjson reads up to SIMDJSON_PADDING bytes past its input without using them; bytes that were
+// only reserve()d are uninitialised, and valgrind's memcheck reports simdjson's reads of them as
+// jumps on uninitialised values.
+void pad_with_zeros(std::string* s, size_t padding);
+
 }  // namespace longctx

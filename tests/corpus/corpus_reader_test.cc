@@ -117,6 +117,25 @@ TEST(CorpusReader, TrailingContentOverlongLinesAndCutCharacters) {
   EXPECT_NE(stats.examples[1].detail.find(std::string(39, 'x') + "..."), std::string::npos) << stats.examples[1].detail;
 }
 
+// The JSON parser reads up to 64 bytes past each line (simdjson's padding). Those bytes were only
+// reserved, so they held whatever the string's buffer held before (an earlier, longer line) and
+// valgrind reported simdjson's reads of them; now they are written as zeros before every parse.
+TEST(CorpusReader, PaddingAfterALineIsZeroNotLeftOver) {
+  std::string line(200, 'x');  // a long earlier line leaves its bytes in the buffer
+  line.resize(5);
+  ASSERT_GE(line.capacity(), 5u + 64u);
+  ASSERT_EQ(line.data()[6], 'x');  // the stale byte that reserve() alone would hand to the parser
+  pad_with_zeros(&line, 64);
+  EXPECT_EQ(line, "xxxxx");
+  ASSERT_GE(line.capacity(), 5u + 64u);
+  for (size_t i = 5; i < 5 + 64; ++i) EXPECT_EQ(line.data()[i], '\0') << "byte " << i;
+  std::string empty;
+  pad_with_zeros(&empty, 64);
+  EXPECT_TRUE(empty.empty());
+  EXPECT_GE(empty.capacity(), 64u);
+  for (size_t i = 0; i < 64; ++i) EXPECT_EQ(empty.data()[i], '\0') << "byte " << i;
+}
+
 TEST(CorpusReader, TruncatedZstdNamesTheFile) {
   std::string dir = scratch_dir("corpus-zst");
   std::string text;
