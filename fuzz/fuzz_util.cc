@@ -63,7 +63,8 @@ const std::string& scratch_dir() {
 std::string put_file(const std::string& name, std::string_view bytes) {
   std::string path = scratch_dir() + "/" + name;
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0) {
+  // An empty part may be a default string_view whose data() is null, which fwrite must not get.
+  if (!f || (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) || std::fclose(f) != 0) {
     std::perror(("longctx fuzz: cannot write " + path).c_str());
     std::abort();
   }

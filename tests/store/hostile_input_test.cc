@@ -14,8 +14,9 @@ namespace {
 
 using testing::scratch_dir;
 
+// `bytes` little-endian bytes of v; past the 8th they are zero (a shift by 64 or more is undefined).
 void put(std::string& s, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+  for (int i = 0; i < bytes; ++i) s += static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xFF : 0);
 }
 
 // A shard header (docs/formats.md "Packed directory") followed by `tail` zero bytes.
