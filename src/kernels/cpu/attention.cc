@@ -114,84 +114,100 @@ void attention_backward_naive(float* dq, float* dk, float* dv, const float* dout
 //
 // Tiles of kTileQ = 64 queries x kTileK = 64 keys. Two micro-kernels do all the arithmetic:
 // - tile_scores: S (64 x 64) = A (rows, hd) . Bt (hd, 64) with Bt a transposed, zero-padded key
-//   (or value) tile; 4 rows x 64 columns of accumulators in vector registers.
+//   (or value) tile; 4 rows x kAccCols native vectors of accumulators in registers (vec.h).
 // - accumulate_rows: O[i] += sum_c P(i, c) V[c] over hd-wide rows, P read with any strides so
-//   the same kernel does P.V, dS.K, dS^T.Q and P^T.dO; 4 rows x hd accumulators in registers.
-static_assert(kTileK == 4 * kVec, "score rows are four vectors wide");
+//   the same kernel does P.V, dS.K, dS^T.Q and P^T.dO; 4 rows x kAccCols native vectors of
+//   accumulators in registers, across hd in steps.
+static_assert(kTileK % kNVec == 0, "score rows are whole native vectors");
 
 namespace {
 
+// kt[d][c] = k row (j0 + c) of head g, element d, for c < nc; zero for nc <= c < kTileK. Written a
+// cache line of kt (16 columns) at a time: column by column, the stores fall 256 bytes apart on a
+// few sets of the L1 cache and evict each other (measured: the transpose took a fifth of a
+// prefill on an AVX2 host).
 void load_transposed(float* kt, const float* k, const AttnShape& s, int b, int g, int j0, int nc) {
-  for (int c = 0; c < nc; c++) {
-    const float* kj = kvrow(k, s, b, j0 + c, g);
-    for (int d = 0; d < s.hd; d++) kt[d * kTileK + c] = kj[d];
+  constexpr int kLine = 16;
+  static_assert(kTileK % kLine == 0, "a tile row is a whole number of cache lines");
+  const float* rows[kTileK];
+  for (int c = 0; c < nc; c++) rows[c] = kvrow(k, s, b, j0 + c, g);
+  for (int c0 = 0; c0 < kTileK; c0 += kLine) {
+    const int n = std::max(0, std::min(kLine, nc - c0));
+    for (int d = 0; d < s.hd; d++) {
+      float* dst = kt + d * kTileK + c0;
+      for (int c = 0; c < n; c++) dst[c] = rows[c0 + c][d];
+      for (int c = n; c < kLine; c++) dst[c] = 0.0f;
+    }
   }
-  for (int c = nc; c < kTileK; c++)
-    for (int d = 0; d < s.hd; d++) kt[d * kTileK + c] = 0.0f;
 }
 
 // S[r][0..64) = sum_d A[r][d] Bt[d][0..64) for r < nrows (rounded up to 4: A has the rows).
+// Register tiles of 4 rows x kAccCols native vectors (vec.h); each S element is summed over d in
+// order, so the blocking does not change a bit of the result.
 void tile_scores(float* __restrict S, const float* __restrict A, int lda, const float* __restrict Bt,
                  int nrows, int hd) {
+  constexpr int kW = kAccCols * kNVec;  // columns per register tile
+  static_assert(kTileK % kW == 0, "a score row is a whole number of register tiles");
   for (int r0 = 0; r0 < nrows; r0 += 4) {
-    v16f acc[4][4] = {};
     const float* a = A + (int64_t)r0 * lda;
-    for (int d = 0; d < hd; d++) {
-      const float* bt = Bt + d * kTileK;
-      const v16f b0 = vload(bt), b1 = vload(bt + 16), b2 = vload(bt + 32), b3 = vload(bt + 48);
-      for (int i = 0; i < 4; i++) {
-        const float x = a[(int64_t)i * lda + d];
-        acc[i][0] += x * b0;
-        acc[i][1] += x * b1;
-        acc[i][2] += x * b2;
-        acc[i][3] += x * b3;
+    for (int c0 = 0; c0 < kTileK; c0 += kW) {
+      vnf acc[4][kAccCols] = {};
+      for (int d = 0; d < hd; d++) {
+        const float* bt = Bt + d * kTileK + c0;
+        vnf bv[kAccCols];
+        for (int k = 0; k < kAccCols; k++) bv[k] = vnload(bt + k * kNVec);
+        for (int i = 0; i < 4; i++) {
+          const float x = a[(int64_t)i * lda + d];
+          for (int k = 0; k < kAccCols; k++) acc[i][k] += x * bv[k];
+        }
       }
+      for (int i = 0; i < 4; i++)
+        for (int k = 0; k < kAccCols; k++) vnstore(S + (r0 + i) * kTileK + c0 + k * kNVec, acc[i][k]);
     }
-    for (int i = 0; i < 4; i++)
-      for (int k = 0; k < 4; k++) vstore(S + (r0 + i) * kTileK + k * kVec, acc[i][k]);
   }
 }
 
-// O[i][0..hd) += sum_{c < ncols} P[i*prs + c*pcs] * V[c*ldv + 0..hd), i < nrows.
-template <int NV>
+// O[i][0..hd) += sum_{c < ncols} P[i*prs + c*pcs] * V[c*ldv + 0..hd), i < nrows; hd a multiple of
+// CB native vectors, done CB vectors at a time (4 rows x CB accumulators in registers). Each O
+// element is summed over c in order, whatever CB.
+template <int CB>
 void accumulate_rows_vec(float* __restrict O, int64_t ldo, const float* __restrict P, int64_t prs,
-                         int64_t pcs, const float* __restrict V, int64_t ldv, int nrows, int ncols) {
-  int i0 = 0;
-  for (; i0 + 4 <= nrows; i0 += 4) {
-    v16f acc[4][NV];
-    for (int i = 0; i < 4; i++)
-      for (int k = 0; k < NV; k++) acc[i][k] = vload(O + (i0 + i) * ldo + k * kVec);
-    for (int c = 0; c < ncols; c++) {
-      const float* v = V + c * ldv;
-      v16f vv[NV];
-      for (int k = 0; k < NV; k++) vv[k] = vload(v + k * kVec);
-      for (int i = 0; i < 4; i++) {
-        const float p = P[(i0 + i) * prs + c * pcs];
-        for (int k = 0; k < NV; k++) acc[i][k] += p * vv[k];
+                         int64_t pcs, const float* __restrict V, int64_t ldv, int nrows, int ncols, int hd) {
+  for (int d0 = 0; d0 < hd; d0 += CB * kNVec) {
+    int i0 = 0;
+    for (; i0 + 4 <= nrows; i0 += 4) {
+      vnf acc[4][CB];
+      for (int i = 0; i < 4; i++)
+        for (int k = 0; k < CB; k++) acc[i][k] = vnload(O + (i0 + i) * ldo + d0 + k * kNVec);
+      for (int c = 0; c < ncols; c++) {
+        const float* v = V + c * ldv + d0;
+        vnf vv[CB];
+        for (int k = 0; k < CB; k++) vv[k] = vnload(v + k * kNVec);
+        for (int i = 0; i < 4; i++) {
+          const float p = P[(i0 + i) * prs + c * pcs];
+          for (int k = 0; k < CB; k++) acc[i][k] += p * vv[k];
+        }
       }
+      for (int i = 0; i < 4; i++)
+        for (int k = 0; k < CB; k++) vnstore(O + (i0 + i) * ldo + d0 + k * kNVec, acc[i][k]);
     }
-    for (int i = 0; i < 4; i++)
-      for (int k = 0; k < NV; k++) vstore(O + (i0 + i) * ldo + k * kVec, acc[i][k]);
-  }
-  for (; i0 < nrows; i0++) {
-    v16f acc[NV];
-    for (int k = 0; k < NV; k++) acc[k] = vload(O + i0 * ldo + k * kVec);
-    for (int c = 0; c < ncols; c++) {
-      const float p = P[i0 * prs + c * pcs];
-      for (int k = 0; k < NV; k++) acc[k] += p * vload(V + c * ldv + k * kVec);
+    for (; i0 < nrows; i0++) {
+      vnf acc[CB];
+      for (int k = 0; k < CB; k++) acc[k] = vnload(O + i0 * ldo + d0 + k * kNVec);
+      for (int c = 0; c < ncols; c++) {
+        const float p = P[i0 * prs + c * pcs];
+        for (int k = 0; k < CB; k++) acc[k] += p * vnload(V + c * ldv + d0 + k * kNVec);
+      }
+      for (int k = 0; k < CB; k++) vnstore(O + i0 * ldo + d0 + k * kNVec, acc[k]);
     }
-    for (int k = 0; k < NV; k++) vstore(O + i0 * ldo + k * kVec, acc[k]);
   }
 }
 
 void accumulate_rows(float* O, int64_t ldo, const float* P, int64_t prs, int64_t pcs, const float* V,
                      int64_t ldv, int nrows, int ncols, int hd) {
-  switch (hd) {
-    case 32: return accumulate_rows_vec<2>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
-    case 64: return accumulate_rows_vec<4>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
-    case 128: return accumulate_rows_vec<8>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols);
-    default: break;
-  }
+  if (hd % (kAccCols * kNVec) == 0)
+    return accumulate_rows_vec<kAccCols>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols, hd);
+  if (hd % kNVec == 0) return accumulate_rows_vec<1>(O, ldo, P, prs, pcs, V, ldv, nrows, ncols, hd);
   for (int i = 0; i < nrows; i++)
     for (int c = 0; c < ncols; c++) {
       const float p = P[i * prs + c * pcs];
@@ -271,16 +287,17 @@ void attention_forward_flash(float* out, float* lse, const float* q, const float
             continue;
           }
           mask_row(srow, j0, nc, p, lo);
-          v16f x[4];
-          for (int c = 0; c < 4; c++) x[c] = vload(srow + c * kVec);
+          constexpr int kRowVecs = kTileK / kNVec;
+          vnf x[kRowVecs];
+          for (int c = 0; c < kRowVecs; c++) x[c] = vnload(srow + c * kNVec);
           float mx = m[r];
-          for (int c = 0; c < 4; c++) mx = std::max(mx, hmax(x[c]));
+          for (int c = 0; c < kRowVecs; c++) mx = std::max(mx, hmax(x[c]));
           const float alpha = std::exp(m[r] - mx);  // first visible tile: exp(-inf) = 0
-          v16f sum = {};
-          for (int c = 0; c < 4; c++) {
-            x[c] = vexp(x[c] - mx);
+          vnf sum = {};
+          for (int c = 0; c < kRowVecs; c++) {
+            x[c] = vnexp(x[c] - mx);
             sum += x[c];
-            vstore(srow + c * kVec, x[c]);
+            vnstore(srow + c * kNVec, x[c]);
           }
           l[r] = l[r] * alpha + hsum(sum);
           m[r] = mx;
@@ -363,10 +380,10 @@ void attention_backward_flash(float* dq, float* dk, float* dv, const float* dout
               continue;
             }
             mask_row(prow, j0, nc, p, lo);
-            for (int c = 0; c < 4; c++) {
-              const v16f pc = vexp(vload(prow + c * kVec) - L[r]);
-              vstore(prow + c * kVec, pc);
-              vstore(dsrow + c * kVec, pc * (vload(dsrow + c * kVec) - D[r]));  // dS = P (dP - D)
+            for (int c = 0; c < kTileK; c += kNVec) {
+              const vnf pc = vnexp(vnload(prow + c) - L[r]);
+              vnstore(prow + c, pc);
+              vnstore(dsrow + c, pc * (vnload(dsrow + c) - D[r]));  // dS = P (dP - D)
             }
           }
           // dQ += dS . K (scaled at the end); dK += dS^T . (scale q); dV += P^T . dO
