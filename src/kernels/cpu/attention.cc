@@ -123,9 +123,8 @@ static_assert(kTileK % kNVec == 0, "score rows are whole native vectors");
 namespace {
 
 // kt[d][c] = k row (j0 + c) of head g, element d, for c < nc; zero for nc <= c < kTileK. Written a
-// cache line of kt (16 columns) at a time: column by column, the stores fall 256 bytes apart on a
-// few sets of the L1 cache and evict each other (measured: the transpose took a fifth of a
-// prefill on an AVX2 host).
+// cache line of kt (16 columns) at a time, so that consecutive stores share a line instead of
+// falling 256 bytes apart (column by column they map to a quarter of the L1 cache's sets).
 void load_transposed(float* kt, const float* k, const AttnShape& s, int b, int g, int j0, int nc) {
   constexpr int kLine = 16;
   static_assert(kTileK % kLine == 0, "a tile row is a whole number of cache lines");
