@@ -59,7 +59,7 @@ done
 
 echo "== time per needle cell (one cell per length, 50 greedy tokens, ${threads} threads)"
 rm -rf "$work/needle"
-"$bin" -q needle --model "$work/m90" --lengths "$(echo "$lengths" | tr ' ' ',')" --depths 1 --threads "$threads" \
+"$bin" -q needle --model "$work/m90" --lengths "$(echo "$lengths" | tr ' ' ',')" --depths 50% --threads "$threads" \
   --out "$work/needle" > /dev/null
 tail -n +2 "$work/needle/results.csv" | awk -F, '{ printf "%6d tokens: %.2f s per cell (prompt %d tokens)\n", $1, $8, $3 }'
 

@@ -415,7 +415,7 @@ void register_eval_commands(CLI::App& app) {
     c->add_option("--name", o->name, "Label in titles (default: the model folder's or --model-name)");
     c->add_option("--task", o->task, "needle, passkey, multikey or multivalue")->capture_default_str();
     c->add_option("--lengths", o->lengths, "START:END:COUNT (linspace, K = 1000) or a list, in model tokens")->capture_default_str();
-    c->add_option("--depths", o->depths, "A count (0..100 evenly) or a list of percents")->capture_default_str();
+    c->add_option("--depths", o->depths, "A count (0..100 evenly) or percents: 0,50,100 or 50%")->capture_default_str();
     c->add_option("--needle", o->needle, "Needle text (default: the paper's; other tasks: with {value} and {key})");
     c->add_option("--question", o->question, "Question (default: the paper's / the task's)");
     c->add_option("--answer", o->answer, "Expected answer for the word-recall score (needle task)");

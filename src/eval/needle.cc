@@ -188,13 +188,16 @@ Result<std::vector<int64_t>> parse_lengths(const std::string& text) {
 }
 
 Result<std::vector<double>> parse_depths(const std::string& text) {
-  if (text.find(',') == std::string::npos) {
+  // A bare number is a count; a comma list, or any value written with '%', is percents (so one
+  // depth is "50%": "50" alone would be 50 evenly spaced depths).
+  if (text.find(',') == std::string::npos && text.find('%') == std::string::npos) {
     LONGCTX_ASSIGN_OR_RETURN(int64_t n, parse_number<int64_t>("--depths", text));
     LONGCTX_RETURN_IF_ERROR(check_range<int64_t>("--depths (a count)", n, 1, 1000));
     return linspace_depths(static_cast<int>(n));
   }
   std::vector<double> out;
-  for (const std::string& p : split(text, ',')) {
+  for (std::string p : split(text, ',')) {
+    if (!p.empty() && p.back() == '%') p.pop_back();
     LONGCTX_ASSIGN_OR_RETURN(double d, parse_number<double>("--depths", p));
     LONGCTX_RETURN_IF_ERROR(check_range<double>("--depths", d, 0, 100));
     out.push_back(d);

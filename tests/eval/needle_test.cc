@@ -135,6 +135,12 @@ TEST(NeedleGrid, PaperDefaults) {
   EXPECT_FALSE(parse_lengths("1K:2K:0").is_ok());
   EXPECT_FALSE(parse_depths("0,101").is_ok());
   EXPECT_FALSE(parse_depths("nan,5").is_ok());
+  // Percents marked with '%': one depth, or a list; "%" alone or "50%%" is not a number.
+  EXPECT_EQ(*parse_depths("50%"), (std::vector<double>{50}));
+  EXPECT_EQ(*parse_depths("0%,25,100%"), (std::vector<double>{0, 25, 100}));
+  EXPECT_FALSE(parse_depths("%").is_ok());
+  EXPECT_FALSE(parse_depths("50%%").is_ok());
+  EXPECT_FALSE(parse_depths("101%").is_ok());
 }
 
 TEST(NeedlePrompt, RealTokenizerPeriods) {
