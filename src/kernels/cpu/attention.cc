@@ -122,22 +122,13 @@ static_assert(kTileK % kNVec == 0, "score rows are whole native vectors");
 
 namespace {
 
-// kt[d][c] = k row (j0 + c) of head g, element d, for c < nc; zero for nc <= c < kTileK. Written a
-// cache line of kt (16 columns) at a time, so that consecutive stores share a line instead of
-// falling 256 bytes apart (column by column they map to a quarter of the L1 cache's sets).
 void load_transposed(float* kt, const float* k, const AttnShape& s, int b, int g, int j0, int nc) {
-  constexpr int kLine = 16;
-  static_assert(kTileK % kLine == 0, "a tile row is a whole number of cache lines");
-  const float* rows[kTileK];
-  for (int c = 0; c < nc; c++) rows[c] = kvrow(k, s, b, j0 + c, g);
-  for (int c0 = 0; c0 < kTileK; c0 += kLine) {
-    const int n = std::max(0, std::min(kLine, nc - c0));
-    for (int d = 0; d < s.hd; d++) {
-      float* dst = kt + d * kTileK + c0;
-      for (int c = 0; c < n; c++) dst[c] = rows[c0 + c][d];
-      for (int c = n; c < kLine; c++) dst[c] = 0.0f;
-    }
+  for (int c = 0; c < nc; c++) {
+    const float* kj = kvrow(k, s, b, j0 + c, g);
+    for (int d = 0; d < s.hd; d++) kt[d * kTileK + c] = kj[d];
   }
+  for (int c = nc; c < kTileK; c++)
+    for (int d = 0; d < s.hd; d++) kt[d * kTileK + c] = 0.0f;
 }
 
 // S[r][0..64) = sum_d A[r][d] Bt[d][0..64) for r < nrows (rounded up to 4: A has the rows).
