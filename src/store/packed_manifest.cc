@@ -126,7 +126,11 @@ Result<PackedManifest> read_packed_manifest(const std::string& dir) {
     return make_error(ErrorCode::kNotFound, "'{}' is not a packed mixture: no manifest.json", dir);
   }
   LONGCTX_ASSIGN_OR_RETURN(nlohmann::json j, read_json_file(path));
-  if (j.is_object() && j.contains("format") && j["format"].is_object() && j["format"].value("name", "") == "longctx-document-store")
+  // Sniffed before the full parse, so every type is checked here too ("name": 1 must not throw).
+  const bool store = j.is_object() && j.contains("format") && j["format"].is_object() &&
+                     j["format"].contains("name") && j["format"]["name"].is_string() &&
+                     j["format"]["name"].get_ref<const std::string&>() == "longctx-document-store";
+  if (store)
     return make_error(ErrorCode::kInvalidArgument, "'{}' is a document store, not a packed mixture (check it with `longctx store verify`)", dir);
   return parse_packed_manifest(j, path);
 }

@@ -74,6 +74,18 @@ TEST(HostileInput, PackedManifestFieldsOfTheWrongType) {
                "\"counts\" must be an object of non-negative integers");
 }
 
+TEST(HostileInput, PackedManifestFormatNameOfTheWrongType) {
+  // "format": {"name": 1} threw nlohmann::json::type_error from the document-store sniff that runs
+  // before the manifest is parsed (found by fuzz_packed on a quiet machine; seed
+  // finding-packed-format-name-number).
+  std::string dir = packed_dir_with("hostile-format-name", "[]");
+  std::string m = R"({"format": {"name": 1, "token_bytes": 2}, "domains": [], "shards": []})";
+  ASSERT_TRUE(write_file_atomic(dir + "/manifest.json", m).is_ok());
+  auto d = verify_packed_dir(dir);
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.message().find("manifest.json"), std::string::npos) << d.message();
+}
+
 TEST(HostileInput, PackedManifestNamesAFileOutsideTheDirectory) {
   // "../../../dev/zero" made verify checksum /dev/zero for ever.
   for (const char* f : {"../../../../../../../../dev/zero", "/dev/zero", "..", "sub/shard-00000.lcpk", ""}) {
