@@ -77,7 +77,10 @@ Result<PackedManifest> parse_packed_manifest(const nlohmann::json& j, const std:
   PackedManifest m;
   try {
     const auto& f = j.at("format");
-    const std::string name = f.at("name").get<std::string>();
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string())
+      return make_error(ErrorCode::kCorrupt, "'{}': \"format\" must be an object with a string \"name\" ({}), found {}",
+                        where, kPackedFormatName, f.dump());
+    const std::string name = f["name"].get<std::string>();
     if (name != kPackedFormatName)
       return make_error(ErrorCode::kCorrupt, "'{}': format '{}', expected {}", where, name, kPackedFormatName);
     m.version = f.value("version", uint32_t{1});

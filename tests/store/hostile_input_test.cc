@@ -84,6 +84,7 @@ TEST(HostileInput, PackedManifestFormatNameOfTheWrongType) {
   auto d = verify_packed_dir(dir);
   ASSERT_FALSE(d.is_ok());
   EXPECT_NE(d.message().find("manifest.json"), std::string::npos) << d.message();
+  EXPECT_NE(d.message().find("must be an object with a string \"name\""), std::string::npos) << d.message();
 }
 
 TEST(HostileInput, PackedManifestNamesAFileOutsideTheDirectory) {
